@@ -1,0 +1,23 @@
+# prunability: the whole study as one DAG. Rules live in workflow/rules/;
+# the science lives in the package (src/prunability), called as a command line.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/prune.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/measures.smk"
+include: "workflow/rules/statistics.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,3 @@
+from prunability.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Command line: ``python -m prunability <stage> --config config/config.yaml ...``.
+
+Each Snakemake rule calls one of these commands; each command reads the
+validated config, does one stage for one job, and writes through ``Layout``.
+Known failures (bad config, missing dataset, corrupt file) end with one line
+on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from prunability import config as config_module
+from prunability.layout import Layout
+
+# stage name -> (module under prunability.stages, per-job arguments)
+STAGES = {
+    "prepare": ("prepare", []),
+    "corrupt": ("corrupt", ["corruption"]),
+    "train": ("train", ["model_id"]),
+    "prune": ("prune", ["model_id", "method"]),
+    "evaluate": ("evaluate", ["model_id", "method"]),
+    "measures": ("measure", ["model_id"]),
+    "aggregate": ("aggregate", []),
+    "statistics": ("statistics", []),
+    "summary": ("summary", []),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="prunability", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="stage", required=True)
+    for stage, (_, args) in STAGES.items():
+        s = sub.add_parser(stage)
+        s.add_argument("--config", default="config/config.yaml", help="study config (YAML)")
+        s.add_argument("--results", default="results", help="root of all studies' outputs")
+        for arg in args:
+            s.add_argument(f"--{arg.replace('_', '-')}", required=True, dest=arg)
+    sub.add_parser("zoo", help="print the zoo's model ids and hyperparameters").add_argument(
+        "--config", default="config/config.yaml")
+    sub.add_parser("check", help="validate a config and exit").add_argument("--config", default="config/config.yaml")
+    return p
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from prunability.data.split import DatasetUnavailableError
+    from prunability.io import CorruptFileError
+    from prunability.registry import UnknownNameError
+
+    return (config_module.ConfigError, DatasetUnavailableError, CorruptFileError, UnknownNameError, FileNotFoundError)
+
+
+def _record_timing(stage: str, args: argparse.Namespace, seconds: float) -> None:
+    """With PRUNABILITY_TIMING_DIR set, note how long the science of this job took (bench/)."""
+    out = os.environ.get("PRUNABILITY_TIMING_DIR")
+    if not out:
+        return
+    job = "_".join([stage] + [str(getattr(args, a)) for a in STAGES[stage][1]])
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / f"{job}.json").write_text(json.dumps({"stage": stage, "job": job, "science_s": seconds}))
+
+
+def _print_zoo(config) -> None:
+    from prunability.zoo import expand
+
+    for spec in expand(config):
+        print(spec.model_id, json.dumps({**spec.hparams, "seed": spec.seed}))
+
+
+def dispatch(args: argparse.Namespace) -> None:
+    config = config_module.load(args.config)
+    if args.stage == "check":
+        print(f"{args.config}: valid study {config.study!r}")
+        return
+    if args.stage == "zoo":
+        return _print_zoo(config)
+    module_name, per_job = STAGES[args.stage]
+    stage = importlib.import_module(f"prunability.stages.{module_name}")
+    start = time.perf_counter()
+    stage.run(config, Layout(config.study, Path(args.results)), **{a: getattr(args, a) for a in per_job})
+    _record_timing(args.stage, args, time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        dispatch(args)
+    except _known_errors() as exc:
+        print(f"prunability {args.stage}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

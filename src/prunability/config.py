@@ -1,0 +1,185 @@
+"""The study configuration: validated once at the boundary, typed inside.
+
+``config/schema.yaml`` (JSON Schema 2020-12) is the single source of the
+structure, the valid names and the defaults; this module fills the defaults,
+turns the first violation into one readable sentence, and hands out frozen
+dataclasses so that code past the boundary never sees a raw dict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).with_name("schema.yaml")
+
+
+class ConfigError(ValueError):
+    """The study configuration is invalid; the message names the key and the fix."""
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    name: str
+    root: str
+    download: bool
+    test_fraction: float
+    split_seed: int
+    train_eval_size: int
+
+
+@dataclass(frozen=True)
+class ZooConfig:
+    seeds: tuple[int, ...]
+    grid: Mapping[str, tuple]  # axis name -> values, in schema order
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    target_ce: float
+    max_epochs: int
+    milestones: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class PruningConfig:
+    methods: tuple[str, ...]
+    sparsities: tuple[float, ...]
+    include_biases: bool
+    include_norm: bool
+    seed: int
+
+
+@dataclass(frozen=True)
+class CorruptionConfig:
+    names: tuple[str, ...]
+    severities: tuple[int, ...]
+    seed: int
+
+
+@dataclass(frozen=True)
+class MeasureConfig:
+    names: tuple[str, ...]
+    margin_percentile: float
+    prunability_tolerance: float
+    prunability_steps: int
+    pac_bayes_accuracy_drop: float
+    pac_bayes_samples: int
+    pac_bayes_steps: int
+    pac_bayes_sigma_max: float
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class StatisticsConfig:
+    targets: tuple[str, ...]
+    include_unconverged: bool
+    cmi_max_subset: int
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    study: str
+    device: str
+    dataset: DatasetConfig
+    zoo: ZooConfig
+    training: TrainingConfig
+    pruning: PruningConfig
+    corruptions: CorruptionConfig
+    measures: MeasureConfig
+    evaluation: EvaluationConfig
+    statistics: StatisticsConfig
+    raw: Mapping[str, Any] = dataclasses.field(repr=False, compare=False, default=None)
+
+
+@cache
+def schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _validator_filling_defaults():
+    """Draft 2020-12 validator that also writes schema defaults into the instance
+    (the recipe from the jsonschema FAQ, as snakemake's ``validate`` does)."""
+    base = jsonschema.Draft202012Validator
+
+    def set_defaults(validator, properties, instance, subschema):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if "default" in sub and key not in instance:
+                    instance[key] = _deepcopy(sub["default"])
+        yield from base.VALIDATORS["properties"](validator, properties, instance, subschema)
+
+    return jsonschema.validators.extend(base, {"properties": set_defaults})
+
+
+def _deepcopy(value):
+    return yaml.safe_load(yaml.safe_dump(value))
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = ".".join(str(p) for p in error.absolute_path) or "<top level>"
+    if error.validator == "enum":
+        return f"config key {key}: {error.instance!r} is not valid; choose one of: " + ", ".join(
+            map(str, error.validator_value)
+        )
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(error.schema.get("properties", {}))
+        return f"config key {key}: {error.message}; allowed keys here: {allowed}"
+    return f"config key {key}: {error.message}"
+
+
+def validate(raw: Mapping[str, Any]) -> dict:
+    """Return a copy of ``raw`` with defaults filled in, or raise ConfigError."""
+    instance = _deepcopy(dict(raw))
+    validator = _validator_filling_defaults()(schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    if error is not None:
+        raise ConfigError(_describe(error))
+    return instance
+
+
+def _tuples(section: Mapping[str, Any]) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
+
+
+def parse(raw: Mapping[str, Any]) -> StudyConfig:
+    """Validate a raw mapping (e.g. snakemake's ``config``) into a StudyConfig."""
+    full = validate(raw)
+    grid_order = list(schema()["properties"]["zoo"]["properties"]["grid"]["properties"])
+    grid = {axis: tuple(full["zoo"]["grid"][axis]) for axis in grid_order}
+    return StudyConfig(
+        study=full["study"],
+        device=full["device"],
+        dataset=DatasetConfig(**full["dataset"]),
+        zoo=ZooConfig(seeds=tuple(full["zoo"]["seeds"]), grid=grid),
+        training=TrainingConfig(**_tuples(full["training"])),
+        pruning=PruningConfig(**_tuples(full["pruning"])),
+        corruptions=CorruptionConfig(**_tuples(full["corruptions"])),
+        measures=MeasureConfig(**_tuples(full["measures"])),
+        evaluation=EvaluationConfig(**full["evaluation"]),
+        statistics=StatisticsConfig(**_tuples(full["statistics"])),
+        raw=full,
+    )
+
+
+def load(path: str | Path) -> StudyConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; pass --config config/config.yaml or a study under config/studies/")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys, not {type(raw).__name__}")
+    return parse(raw)

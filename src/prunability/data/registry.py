@@ -1,0 +1,4 @@
+from prunability.registry import Registry
+
+# name -> loader(DatasetConfig) -> ImageSplit
+DATASETS = Registry("dataset")

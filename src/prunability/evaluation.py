@@ -1,0 +1,36 @@
+"""Loss and accuracy of a classifier on uint8 images, batched on its device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from prunability.data.split import as_float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    loss: float  # mean cross-entropy
+    accuracy: float
+    correct: torch.Tensor  # bool per sample, on CPU
+
+
+@torch.no_grad()
+def logits_of(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """Logits for every image (model in eval mode; images moved to its device in batches)."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = [model(as_float(x[i : i + batch_size].to(device))) for i in range(0, len(x), batch_size)]
+    model.train(was_training)
+    return torch.cat(out)
+
+
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> Evaluation:
+    logits = logits_of(model, x, batch_size).float()
+    y = y.to(logits.device)
+    loss = F.cross_entropy(logits, y).item()
+    correct = (logits.argmax(dim=1) == y).cpu()
+    return Evaluation(loss=loss, accuracy=correct.float().mean().item(), correct=correct)

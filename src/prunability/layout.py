@@ -1,0 +1,78 @@
+"""Where every output of a study lives: one definition, read by the command
+line (to write) and by the Snakefile (to declare outputs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures")
+STATS = ("kendall", "granulated", "cmi")
+FIGURES = ("pruning_curves", "kendall_heatmap")
+
+
+@dataclass(frozen=True)
+class Layout:
+    study: str
+    root: Path = Path("results")
+
+    @property
+    def base(self) -> Path:
+        return self.root / self.study
+
+    # data
+    @property
+    def prepared(self) -> Path:
+        return self.base / "data" / "prepared.pt"
+
+    def corrupted(self, corruption: str) -> Path:
+        return self.base / "data" / "corrupted" / f"{corruption}.pt"
+
+    # per model
+    def model_dir(self, model_id: str) -> Path:
+        return self.base / "models" / model_id
+
+    def init_weights(self, model_id: str) -> Path:
+        return self.model_dir(model_id) / "init.pt"
+
+    def final_weights(self, model_id: str) -> Path:
+        return self.model_dir(model_id) / "final.pt"
+
+    def history(self, model_id: str) -> Path:
+        return self.model_dir(model_id) / "history.parquet"
+
+    def milestones(self, model_id: str) -> Path:
+        return self.model_dir(model_id) / "milestones.parquet"
+
+    def train_result(self, model_id: str) -> Path:
+        return self.model_dir(model_id) / "result.json"
+
+    def pruning_curve(self, model_id: str, method: str) -> Path:
+        return self.base / "pruning" / model_id / f"{method}.parquet"
+
+    def masks(self, model_id: str, method: str) -> Path:
+        return self.base / "pruning" / model_id / f"{method}.masks.pt"
+
+    def robustness(self, model_id: str, method: str) -> Path:
+        return self.base / "robustness" / model_id / f"{method}.parquet"
+
+    def measures(self, model_id: str) -> Path:
+        return self.base / "measures" / f"{model_id}.parquet"
+
+    # study
+    def table(self, name: str) -> Path:
+        return self.base / "tables" / f"{name}.parquet"
+
+    def stats(self, name: str) -> Path:
+        return self.base / "stats" / f"{name}.parquet"
+
+    @property
+    def kendall_csv(self) -> Path:
+        return self.base / "stats" / "kendall.csv"
+
+    @property
+    def summary_json(self) -> Path:
+        return self.base / "summary.json"
+
+    def figure(self, name: str) -> Path:
+        return self.base / "figures" / f"{name}.png"

@@ -1,0 +1,26 @@
+"""Optimizers of the zoo's ``optimizer`` axis (the three of Jiang et al. 2020)."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+
+from prunability.registry import Registry
+
+OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
+
+
+@OPTIMIZERS.register("sgd")
+def sgd(params: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("sgd_momentum")
+def sgd_momentum(params: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("adam")
+def adam(params: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)

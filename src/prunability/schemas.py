@@ -1,0 +1,123 @@
+"""Arrow schemas of every result table: enforced on write, documented for readers.
+
+Tables are long (one row per observation). The aggregate stage joins the
+hyperparameter columns into every per-model table, so one ``pd.read_parquet``
+and a ``groupby`` answer a question without merges.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+
+STR = pa.string()
+F64 = pa.float64()
+I32 = pa.int32()
+I64 = pa.int64()
+
+HPARAMS = [
+    pa.field("architecture", STR, nullable=False),
+    pa.field("depth", I32, nullable=False),
+    pa.field("width", F64, nullable=False),
+    pa.field("dropout", F64, nullable=False),
+    pa.field("batchnorm", pa.bool_(), nullable=False),
+    pa.field("optimizer", STR, nullable=False),
+    pa.field("lr", F64, nullable=False),
+    pa.field("batch_size", I32, nullable=False),
+    pa.field("weight_decay", F64, nullable=False),
+    pa.field("seed", I32, nullable=False),
+]
+HPARAM_NAMES = [f.name for f in HPARAMS]
+MODEL_ID = pa.field("model_id", STR, nullable=False)
+
+
+def _schema(*fields: pa.Field, with_hparams: bool = False) -> pa.Schema:
+    cols = [MODEL_ID] + (HPARAMS if with_hparams else []) + list(fields)
+    return pa.schema(cols, metadata={"schema_version": SCHEMA_VERSION})
+
+
+TRAINING_OUTCOME = [
+    pa.field("status", STR, nullable=False),  # converged | max_epochs | diverged
+    pa.field("epochs", I32, nullable=False),
+    pa.field("steps", I64, nullable=False),
+    pa.field("train_loss", F64),
+    pa.field("train_acc", F64),
+    pa.field("test_loss", F64),
+    pa.field("test_acc", F64),
+    pa.field("generalization_gap", F64),  # train_acc - test_acc
+]
+
+HISTORY_FIELDS = [
+    pa.field("epoch", I32, nullable=False),
+    pa.field("step", I64, nullable=False),
+    pa.field("train_loss", F64),
+    pa.field("train_acc", F64),
+    pa.field("test_loss", F64),
+    pa.field("test_acc", F64),
+]
+
+MILESTONE_FIELDS = [
+    pa.field("target_ce", F64, nullable=False),
+    pa.field("step", I64),  # null when the model never reached it
+]
+
+PRUNING_FIELDS = [
+    pa.field("method", STR, nullable=False),
+    pa.field("schedule", STR, nullable=False),  # one_shot
+    pa.field("sparsity", F64, nullable=False),  # requested fraction removed
+    pa.field("kept", I64, nullable=False),  # prunable weights kept, exactly
+    pa.field("prunable", I64, nullable=False),
+    pa.field("kept_fraction", F64, nullable=False),
+    pa.field("split", STR, nullable=False),  # train (the fixed train-eval subset) | test
+    pa.field("loss", F64),
+    pa.field("accuracy", F64),
+]
+
+ROBUSTNESS_FIELDS = [
+    pa.field("method", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False),
+    pa.field("corruption", STR, nullable=False),  # "none" is the clean test set
+    pa.field("severity", pa.int8(), nullable=False),  # 0 for clean
+    pa.field("loss", F64),
+    pa.field("accuracy", F64),
+]
+
+MEASURE_FIELDS = [
+    pa.field("measure", STR, nullable=False),
+    pa.field("value", F64),
+]
+
+# Per-job files (written by one job) carry model_id and the stage's own columns.
+JOB = {
+    "history": _schema(*HISTORY_FIELDS),
+    "milestones": _schema(*MILESTONE_FIELDS),
+    "pruning": _schema(*PRUNING_FIELDS),
+    "robustness": _schema(*ROBUSTNESS_FIELDS),
+    "measures": _schema(*MEASURE_FIELDS),
+}
+
+# Study tables (written by aggregate) also carry the hyperparameters.
+ZOO = _schema(*TRAINING_OUTCOME, with_hparams=True)
+STUDY = {name: _schema(*schema, with_hparams=True) for name, schema in {
+    "history": HISTORY_FIELDS, "milestones": MILESTONE_FIELDS, "pruning": PRUNING_FIELDS,
+    "robustness": ROBUSTNESS_FIELDS, "measures": MEASURE_FIELDS,
+}.items()}
+STUDY["zoo"] = ZOO
+
+# Statistics tables.
+KENDALL = pa.schema([
+    pa.field("measure", STR, nullable=False), pa.field("target", STR, nullable=False),
+    pa.field("tau", F64), pa.field("n_models", I32, nullable=False),
+], metadata={"schema_version": SCHEMA_VERSION})
+GRANULATED = pa.schema([
+    pa.field("measure", STR, nullable=False), pa.field("target", STR, nullable=False),
+    pa.field("axis", STR, nullable=False),  # a hyperparameter, or "all" for Ψ itself
+    pa.field("psi", F64), pa.field("n_groups", I32, nullable=False),
+], metadata={"schema_version": SCHEMA_VERSION})
+CMI = pa.schema([
+    pa.field("measure", STR, nullable=False), pa.field("target", STR, nullable=False),
+    pa.field("subset_size", pa.int8(), nullable=False),
+    pa.field("cmi", F64),  # min over subsets of this size of I(Vμ;Vg|U_S)/H(Vg|U_S)
+    pa.field("argmin_subset", STR, nullable=False),  # the minimizing subset, "+"-joined
+], metadata={"schema_version": SCHEMA_VERSION})

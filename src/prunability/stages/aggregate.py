@@ -1,0 +1,55 @@
+"""aggregate: combine every per-job file of a study into long study tables,
+each with the hyperparameter columns joined in and its schema enforced."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from prunability import io, schemas
+from prunability.config import StudyConfig
+from prunability.layout import Layout
+from prunability.zoo import ModelSpec, expand
+
+
+def zoo_table(config: StudyConfig, layout: Layout, specs: list[ModelSpec]) -> pd.DataFrame:
+    rows = []
+    for spec in specs:
+        result = io.read_json(layout.train_result(spec.model_id))
+        final = result.get("final", {})
+        rows.append({
+            "model_id": spec.model_id, **spec.hparams, "seed": spec.seed, "status": result["status"],
+            "epochs": result["epochs"], "steps": result["steps"],
+            **{k: final.get(k, float("nan")) for k in ("train_loss", "train_acc", "test_loss", "test_acc")},
+        })
+    zoo = pd.DataFrame(rows)
+    zoo["generalization_gap"] = zoo["train_acc"] - zoo["test_acc"]
+    return zoo
+
+
+def _job_files(config: StudyConfig, layout: Layout, table: str, model_id: str) -> list:
+    methods = config.pruning.methods
+    return {
+        "history": lambda: [layout.history(model_id)],
+        "milestones": lambda: [layout.milestones(model_id)],
+        "pruning": lambda: [layout.pruning_curve(model_id, m) for m in methods],
+        "robustness": lambda: [layout.robustness(model_id, m) for m in methods],
+        "measures": lambda: [layout.measures(model_id)],
+    }[table]()
+
+
+def study_table(config: StudyConfig, layout: Layout, zoo: pd.DataFrame, table: str) -> pd.DataFrame:
+    parts = [io.read_parquet(path) for model_id in zoo["model_id"] for path in _job_files(config, layout, table, model_id)]
+    df = pd.concat(parts, ignore_index=True)
+    hparams = zoo[["model_id", *schemas.HPARAM_NAMES]]
+    return hparams.merge(df, on="model_id", how="right", validate="one_to_many")
+
+
+def run(config: StudyConfig, layout: Layout) -> None:
+    specs = expand(config)
+    zoo = zoo_table(config, layout, specs)
+    io.write_parquet(zoo, layout.table("zoo"), schemas.ZOO)
+    for table in ("history", "milestones", "pruning", "robustness", "measures"):
+        df = study_table(config, layout, zoo, table)
+        io.write_parquet(df, layout.table(table), schemas.STUDY[table])
+    counts = zoo["status"].value_counts().to_dict()
+    print(f"aggregated {len(zoo)} models ({counts}) into {layout.base / 'tables'}")

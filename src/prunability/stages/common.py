@@ -1,0 +1,45 @@
+"""Loading what several stages share: the prepared data and a trained model."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from prunability import io, schemas
+from prunability.config import StudyConfig
+from prunability.data.split import PreparedData
+from prunability.device import pick_device
+from prunability.layout import Layout
+from prunability.models import Classifier
+from prunability.train import new_model
+from prunability.zoo import ModelSpec, find
+
+
+def load_data(layout: Layout, device: torch.device) -> PreparedData:
+    return PreparedData.load(layout.prepared, str(device))
+
+
+def load_model(spec: ModelSpec, data: PreparedData, weights_path, device: torch.device) -> Classifier:
+    model = new_model(spec, data, device)
+    state = io.load_torch(weights_path, str(device))
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError) as exc:
+        raise io.CorruptFileError(
+            f"{weights_path} does not fit model {spec.model_id} ({exc}); delete it and rerun the train stage"
+        ) from None
+    return model.eval()
+
+
+def train_status(layout: Layout, model_id: str) -> str:
+    return io.read_json(layout.train_result(model_id))["status"]
+
+
+def setup(config: StudyConfig, model_id: str) -> tuple[ModelSpec, torch.device]:
+    return find(config, model_id), pick_device(config.device)
+
+
+def write_job_table(rows: list[dict], path, table: str, model_id: str) -> None:
+    df = pd.DataFrame(rows, columns=[c for c in schemas.JOB[table].names if c != "model_id"])
+    df.insert(0, "model_id", model_id)
+    io.write_parquet(df, path, schemas.JOB[table])

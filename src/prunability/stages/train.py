@@ -1,0 +1,27 @@
+"""train: one model of the zoo; weights at init and at the end, per-epoch history."""
+
+from __future__ import annotations
+
+from prunability import io
+from prunability.config import StudyConfig
+from prunability.layout import Layout
+from prunability.stages.common import load_data, setup, write_job_table
+from prunability.train import train_model
+
+
+def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
+    spec, device = setup(config, model_id)
+    data = load_data(layout, device)
+    result = train_model(spec, config.training, data, device, config.evaluation.batch_size)
+    write_job_table(result.history, layout.history(model_id), "history", model_id)
+    milestones = [{"target_ce": t, "step": s} for t, s in result.milestones.items()]
+    write_job_table(milestones, layout.milestones(model_id), "milestones", model_id)
+    io.save_torch(result.init_state, layout.init_weights(model_id))
+    io.save_torch(result.final_state, layout.final_weights(model_id))
+    # result.json is declared last by the rule: written last, it marks the job complete.
+    io.write_json({"model_id": model_id, "hparams": spec.hparams, "seed": spec.seed, "status": result.status,
+                   "epochs": result.epochs, "steps": result.steps, "final": result.final,
+                   "device": str(device)}, layout.train_result(model_id))
+    f = result.final
+    print(f"{model_id}: {result.status} after {result.epochs} epochs ({result.steps} steps), "
+          f"train CE {f.get('train_loss', float('nan')):.4f}, test acc {f.get('test_acc', float('nan')):.3f}")

@@ -1,0 +1,70 @@
+"""The zoo: the full factorial of the hyperparameter grid times seeds.
+
+A model id is a hash of everything that determines a model's weights (its
+hyperparameters, its seed, the data split and the stopping rule), so the same
+model gets the same id on every machine and a changed setting gets a new one.
+Kept free of torch so that Snakemake can import it quickly to build the DAG.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from prunability.config import StudyConfig
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    model_id: str
+    seed: int
+    hparams: dict[str, Any]  # one value per grid axis
+
+    def __getattr__(self, name: str) -> Any:
+        # spec.lr, spec.depth, … read like the dataclass fields they are in spirit
+        try:
+            return self.__dict__["hparams"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _identity(config: StudyConfig, hparams: dict[str, Any], seed: int) -> dict[str, Any]:
+    data = config.dataset
+    return {
+        "hparams": hparams,
+        "seed": seed,
+        "dataset": {"name": data.name, "test_fraction": data.test_fraction, "split_seed": data.split_seed},
+        "training": {"target_ce": config.training.target_ce, "max_epochs": config.training.max_epochs},
+    }
+
+
+def model_id(config: StudyConfig, hparams: dict[str, Any], seed: int) -> str:
+    canonical = json.dumps(_identity(config, hparams, seed), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha1(canonical.encode()).hexdigest()[:10]
+    return f"{hparams['architecture']}-{digest}"
+
+
+def expand(config: StudyConfig) -> list[ModelSpec]:
+    """Every model of the zoo, in a stable order (grid order, then seed)."""
+    axes = list(config.zoo.grid)
+    specs = []
+    for values in itertools.product(*(config.zoo.grid[a] for a in axes)):
+        hparams = dict(zip(axes, values))
+        for seed in config.zoo.seeds:
+            specs.append(ModelSpec(model_id(config, hparams, seed), seed, hparams))
+    return specs
+
+
+def varied_axes(config: StudyConfig) -> list[str]:
+    """Grid axes with more than one value: the hyperparameters the statistics condition on."""
+    return [axis for axis, values in config.zoo.grid.items() if len(values) > 1]
+
+
+def find(config: StudyConfig, wanted_id: str) -> ModelSpec:
+    for spec in expand(config):
+        if spec.model_id == wanted_id:
+            return spec
+    raise KeyError(f"model id {wanted_id!r} is not in the zoo of study {config.study!r}")

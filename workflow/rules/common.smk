@@ -1,0 +1,67 @@
+# Shared by every rule: the validated config, the output layout, the zoo.
+import json
+import sys
+from pathlib import Path
+
+import yaml
+from snakemake.utils import validate
+
+from prunability import config as study_config
+from prunability.layout import FIGURES, STATS, TABLES, Layout
+from prunability.zoo import expand as expand_zoo
+
+# The package's check first: one readable sentence naming the key and the
+# valid choices. Then snakemake's own validation against the same schema,
+# which also fills in the schema's defaults.
+try:
+    STUDY = study_config.parse(config)
+except study_config.ConfigError as error:
+    raise WorkflowError(f"invalid config: {error}")
+validate(config, schema="../../config/schema.yaml")
+
+LAYOUT = Layout(STUDY.study)
+MODEL_IDS = [spec.model_id for spec in expand_zoo(STUDY)]
+METHODS = list(STUDY.pruning.methods)
+CORRUPTIONS = list(STUDY.corruptions.names)
+PYTHON = sys.executable
+
+
+def resolved_config_path():
+    """The validated config, written beside the results so every job reads exactly
+    what this run validated (including --config overrides); rewritten only on change."""
+    path = LAYOUT.base / "config.yaml"
+    text = yaml.safe_dump(STUDY.raw, sort_keys=False)
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+    return str(path)
+
+
+CONFIG = resolved_config_path()
+CLI = f"{PYTHON} -m prunability"
+
+
+def settings(*sections):
+    """Config sections a rule depends on, as a params value: changing them reruns it."""
+    return json.dumps({s: STUDY.raw.get(s) for s in sections}, sort_keys=True)
+
+
+def log_path(rule_name, *parts):
+    return str(LAYOUT.base / "logs" / rule_name / ("_".join(parts) or rule_name)) + ".log"
+
+
+def all_targets():
+    return (
+        [str(LAYOUT.table(t)) for t in TABLES]
+        + [str(LAYOUT.stats(s)) for s in STATS]
+        + [str(LAYOUT.figure(f)) for f in FIGURES]
+        + [str(LAYOUT.summary_json)]
+    )
+
+
+wildcard_constraints:
+    model_id=r"[a-z0-9]+-[0-9a-f]{10}",
+    method="|".join(METHODS) or "none",
+    corruption="|".join(CORRUPTIONS) or "none",

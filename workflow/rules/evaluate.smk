@@ -1,0 +1,18 @@
+# Dense and pruned models of one model × method on the clean and every corrupted test set.
+rule evaluate_corruptions:
+    input:
+        str(LAYOUT.prepared),
+        str(LAYOUT.final_weights("{model_id}")),
+        masks=str(LAYOUT.masks("{model_id}", "{method}")),
+        corrupted=[str(LAYOUT.corrupted(c)) for c in CORRUPTIONS],
+    output:
+        str(LAYOUT.robustness("{model_id}", "{method}")),
+    params:
+        settings=settings("pruning", "corruptions", "evaluation"),
+    threads: 1
+    resources:
+        gpu=1,
+    log:
+        log_path("evaluate_corruptions", "{model_id}", "{method}"),
+    shell:
+        "{CLI} evaluate --config {CONFIG} --model-id {wildcards.model_id} --method {wildcards.method} > {log} 2>&1"

@@ -1,0 +1,19 @@
+# One job per model. The model id already hashes everything that shapes its weights.
+rule train:
+    input:
+        str(LAYOUT.prepared),
+    output:
+        init=str(LAYOUT.init_weights("{model_id}")),
+        final=str(LAYOUT.final_weights("{model_id}")),
+        history=str(LAYOUT.history("{model_id}")),
+        milestones=str(LAYOUT.milestones("{model_id}")),
+        result=str(LAYOUT.train_result("{model_id}")),
+    params:
+        settings=settings("evaluation"),
+    threads: 1
+    resources:
+        gpu=1,
+    log:
+        log_path("train", "{model_id}"),
+    shell:
+        "{CLI} train --config {CONFIG} --model-id {wildcards.model_id} > {log} 2>&1"
