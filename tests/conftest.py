@@ -1,0 +1,41 @@
+"""Shared fixtures: the tiny study's config, the digits data, one trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from prunability import config as study_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    return study_config.load(ROOT / "config" / "studies" / "tiny.yaml")
+
+
+@pytest.fixture(scope="session")
+def digits_data(tiny_config):
+    from prunability.data import DATASETS, PreparedData
+
+    split = DATASETS.get("digits")(tiny_config.dataset)
+    return PreparedData.from_split(split, tiny_config.dataset.train_eval_size, 0)
+
+
+@pytest.fixture(scope="session")
+def trained(tiny_config, digits_data):
+    """(spec, TrainResult) of the tiny zoo's first model, trained on CPU."""
+    from prunability.train import train_model
+    from prunability.zoo import expand
+
+    torch.set_num_threads(1)
+    spec = expand(tiny_config)[0]
+    return spec, train_model(spec, tiny_config.training, digits_data, torch.device("cpu"))

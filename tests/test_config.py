@@ -1,0 +1,72 @@
+import pytest
+import yaml
+
+from prunability import config as study_config
+from prunability.config import ConfigError
+
+MINIMAL = {"study": "s", "dataset": {"name": "digits"}, "zoo": {"grid": {}}}
+
+
+def with_change(path: str, value):
+    raw = yaml.safe_load(yaml.safe_dump(MINIMAL))
+    *parents, leaf = path.split(".")
+    node = raw
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+    return raw
+
+
+def test_defaults_are_filled_from_the_schema():
+    cfg = study_config.parse(MINIMAL)
+    assert cfg.training.target_ce == 0.01
+    assert cfg.pruning.methods == ("global_magnitude", "layerwise_magnitude", "random")
+    assert cfg.zoo.grid["architecture"] == ("nin",)
+    assert cfg.zoo.seeds == (0,)
+
+
+@pytest.mark.parametrize(
+    "path, value, expected",
+    [
+        ("training.max_epochs", "ten", "training.max_epochs: 'ten' is not of type 'integer'"),
+        ("pruning.sparsities", [0.5, 1.0], "pruning.sparsities.1"),
+        ("pruning.sparsities", [-0.1], "pruning.sparsities.0"),
+        ("pruning.methods", ["magnitude"], "choose one of: global_magnitude, layerwise_magnitude, random"),
+        ("dataset.name", "imagenet", "choose one of: digits, cifar10, cifar100, mnist, fashion_mnist, svhn"),
+        ("zoo.grid.architecture", ["resnet50"], "choose one of: nin, mlp, resnet18, vgg11"),
+        ("corruptions.names", ["fog"], "config key corruptions.names.0: 'fog' is not valid; choose one of:"),
+        ("training.epochs", 3, "allowed keys here: target_ce, max_epochs, milestones"),
+    ],
+)
+def test_bad_values_name_the_key_and_the_choices(path, value, expected):
+    with pytest.raises(ConfigError) as error:
+        study_config.parse(with_change(path, value))
+    assert expected in str(error.value)
+
+
+def test_missing_file_says_what_to_pass(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        study_config.load(tmp_path / "nope.yaml")
+
+
+def test_schema_enums_match_the_registries():
+    from prunability.corruptions import CORRUPTIONS
+    from prunability.data import DATASETS
+    from prunability.measures import MEASURES
+    from prunability.models import ARCHITECTURES
+    from prunability.optimizers import OPTIMIZERS
+    from prunability.pruning import METHODS
+
+    props = study_config.schema()["properties"]
+    grid = props["zoo"]["properties"]["grid"]["properties"]
+    assert props["dataset"]["properties"]["name"]["enum"] == DATASETS.names()
+    assert grid["architecture"]["items"]["enum"] == ARCHITECTURES.names()
+    assert grid["optimizer"]["items"]["enum"] == OPTIMIZERS.names()
+    assert props["pruning"]["properties"]["methods"]["items"]["enum"] == METHODS.names()
+    assert set(props["corruptions"]["properties"]["names"]["items"]["enum"]) <= set(CORRUPTIONS.names())
+    assert set(props["measures"]["properties"]["names"]["items"]["enum"]) == set(MEASURES.names())
+
+
+def test_shipped_configs_are_valid(repo_root):
+    for path in [repo_root / "config" / "config.yaml", *sorted((repo_root / "config" / "studies").glob("*.yaml"))]:
+        study_config.load(path)

@@ -1,0 +1,41 @@
+import math
+
+import torch
+
+from prunability.train import train_model
+
+
+def test_training_reaches_the_target_and_records_history(trained, tiny_config):
+    spec, result = trained
+    assert result.status == "converged"
+    assert result.final["train_loss"] <= tiny_config.training.target_ce
+    assert [row["epoch"] for row in result.history] == list(range(1, result.epochs + 1))
+    steps = [row["step"] for row in result.history]
+    assert steps == sorted(steps) and steps[-1] == result.steps
+    # milestone steps are the first epoch-end step at which the CE was at most the target
+    for target, step in result.milestones.items():
+        first = next((r["step"] for r in result.history if r["train_loss"] <= target), None)
+        assert step == first
+    assert result.milestones[0.1] is not None
+    assert result.final["test_acc"] > 0.8
+
+
+def test_training_is_deterministic_on_cpu(trained, tiny_config, digits_data):
+    spec, first = trained
+    again = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"))
+    assert all(torch.equal(first.final_state[k], again.final_state[k]) for k in first.final_state)
+    assert all(torch.equal(first.init_state[k], again.init_state[k]) for k in first.init_state)
+
+
+def test_divergence_is_recorded_not_raised(tiny_config, digits_data):
+    from prunability.zoo import ModelSpec
+
+    spec = ModelSpec("nin-0000000000", 0, {**dict(digits_hparams()), "lr": 1e6, "optimizer": "sgd"})
+    result = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"))
+    assert result.status == "diverged"
+    assert result.epochs < tiny_config.training.max_epochs or not math.isfinite(result.final["train_loss"])
+
+
+def digits_hparams():
+    return {"architecture": "nin", "depth": 1, "width": 1.0, "dropout": 0.0, "batchnorm": False,
+            "optimizer": "sgd", "lr": 0.1, "batch_size": 64, "weight_decay": 0.0}
