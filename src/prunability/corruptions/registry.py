@@ -1,0 +1,109 @@
+"""The corruption registry: one ``Corruption`` per name, five severities each.
+
+The corruptions and their parameters are those of CIFAR-10-C, from
+Hendrycks & Dietterich 2019, "Benchmarking Neural Network Robustness to Common
+Corruptions and Perturbations" (ICLR), whose generator script
+``hendrycks/robustness: ImageNet-C/create_c/make_cifar_c.py`` (commit ca36008)
+holds the parameters for 32x32 images that each module here copies verbatim.
+
+Every corruption function has one signature::
+
+    apply(x, param, generator) -> Tensor
+
+``x`` is a float tensor N x C x H x W with values in [0, 1] (any C, any
+H, W >= 8, any device); ``param`` is the entry of the severity table for the
+severity asked for; ``generator`` is a ``torch.Generator`` on ``x.device``,
+the only source of randomness (deterministic corruptions ignore it). The result
+has the dtype, shape and device of ``x`` and values in [0, 1].
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from prunability.registry import Registry
+
+CorruptionFn = Callable[[torch.Tensor, Any, torch.Generator], torch.Tensor]
+
+SEVERITIES: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+# Groups as in imagecorruptions (bethgelab) ``__init__.py``; the four extras
+# of CIFAR-10-C are filed under the group of their kind.
+GROUPS: tuple[str, ...] = ("noise", "blur", "weather", "digital")
+
+# The 15 benchmark corruptions, in the order of make_cifar_c.py and of the
+# released ``<name>.npy`` files ...
+COMMON_CORRUPTIONS: tuple[str, ...] = (
+    "gaussian_noise", "shot_noise", "impulse_noise",
+    "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
+    "snow", "frost", "fog", "brightness",
+    "contrast", "elastic_transform", "pixelate", "jpeg_compression",
+)
+# ... and the 4 extra ("validation") corruptions released beside them.
+EXTRA_CORRUPTIONS: tuple[str, ...] = ("speckle_noise", "gaussian_blur", "spatter", "saturate")
+
+
+def check_severity(severity: Any) -> int:
+    """The severity as an int, or ValueError naming the valid range 1..5."""
+    try:
+        if isinstance(severity, bool):
+            raise TypeError
+        value = operator.index(severity)
+    except TypeError:
+        value = None
+    if value is None or value not in SEVERITIES:
+        raise ValueError(
+            f"severity must be an integer in 1..5 (one of {', '.join(map(str, SEVERITIES))}), "
+            f"got {severity!r}"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Corruption:
+    """A named corruption: its group, its five severity parameters and its function."""
+
+    name: str
+    group: str
+    params: tuple[Any, ...]  # params[s - 1] is the parameter of severity s
+    apply: CorruptionFn
+
+    def __post_init__(self) -> None:
+        if self.group not in GROUPS:
+            raise ValueError(f"corruption {self.name!r}: group must be one of {', '.join(GROUPS)}, got {self.group!r}")
+        if len(self.params) != len(SEVERITIES):
+            raise ValueError(
+                f"corruption {self.name!r}: needs {len(SEVERITIES)} severity parameters, got {len(self.params)}"
+            )
+
+    @property
+    def common(self) -> bool:
+        """True for the 15 benchmark corruptions, False for the extras (and any others)."""
+        return self.name in COMMON_CORRUPTIONS
+
+    def param(self, severity: int) -> Any:
+        return self.params[check_severity(severity) - 1]
+
+    def __call__(self, x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
+        """Apply at ``severity`` (1..5) to float images in [0, 1]."""
+        return self.apply(x, self.param(severity), generator)
+
+
+CORRUPTIONS: Registry[Corruption] = Registry("corruption")
+
+
+def register_corruption(name: str, group: str, params: tuple[Any, ...]) -> Callable[[CorruptionFn], CorruptionFn]:
+    """Decorator: register ``fn`` as corruption ``name``; returns ``fn`` unchanged.
+
+    ``@register_corruption("contrast", "digital", (0.75, 0.5, 0.4, 0.3, 0.15))``
+    """
+
+    def add(fn: CorruptionFn) -> CorruptionFn:
+        CORRUPTIONS.register(name)(Corruption(name, group, tuple(params), fn))
+        return fn
+
+    return add

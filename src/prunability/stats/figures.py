@@ -1,0 +1,83 @@
+"""Figures drawn from the study's tables (never from private state).
+
+Uses matplotlib's object API with the Agg canvas, so nothing touches pyplot's
+global state or needs a display. PNGs are written atomically: to a temporary
+file beside the target, then renamed into place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from prunability.io import atomic_path
+
+DIVERGING_CMAP = "RdBu_r"
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save_png(fig: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=150)
+    return path
+
+
+def correlation_heatmap(kendall_df: pd.DataFrame, path: str | Path) -> Path:
+    """Kendall τ per measure (rows) × target (columns), annotated, colours centred at τ = 0.
+
+    ``kendall_df`` has the columns of ``schemas.KENDALL``. NaN cells are left
+    blank and labelled "n/a".
+    """
+    grid = kendall_df.pivot_table(index="measure", columns="target", values="tau", aggfunc="first", dropna=False, sort=False)
+    grid = grid.reindex(index=pd.unique(kendall_df["measure"]), columns=pd.unique(kendall_df["target"]))
+    values = grid.to_numpy(dtype=np.float64)
+    fig = _new_figure(2.0 + 1.6 * max(1, values.shape[1]), 1.2 + 0.35 * max(1, values.shape[0]))
+    ax = fig.add_subplot()
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=DIVERGING_CMAP, vmin=-1.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in grid.columns], rotation=30, ha="right")
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in grid.index])
+    for (row, col), tau in np.ndenumerate(values):
+        label = "n/a" if not np.isfinite(tau) else f"{tau:+.2f}"
+        ax.text(col, row, label, ha="center", va="center", fontsize=8, color="white" if abs(tau) > 0.6 else "black")
+    fig.colorbar(image, ax=ax, label="Kendall τ")
+    ax.set_title("Rank correlation of measures with targets")
+    return _save_png(fig, path)
+
+
+def _method_band(ax, rows: pd.DataFrame, value: str, ylabel: str, title: str) -> None:
+    """One line per method: mean over models vs sparsity, with the min–max band shaded."""
+    if rows.empty:
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+    for method, group in rows.groupby("method", sort=True):
+        stats = group.groupby("sparsity", sort=True)[value].agg(["mean", "min", "max"])
+        (line,) = ax.plot(stats.index, stats["mean"], marker="o", markersize=3, label=str(method))
+        ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.2, linewidth=0)
+    ax.set_xlabel("sparsity (fraction of weights removed)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if not rows.empty:
+        ax.legend(fontsize=8)
+
+
+def pruning_curves(pruning_df: pd.DataFrame, path: str | Path) -> Path:
+    """Test accuracy and train loss vs sparsity, one line per pruning method.
+
+    ``pruning_df`` has the columns model_id, method, sparsity, split
+    ("train" | "test"), accuracy, loss. Lines are means over models, bands
+    span their minimum and maximum.
+    """
+    fig = _new_figure(11.0, 4.2)
+    acc_ax, loss_ax = fig.subplots(1, 2)
+    _method_band(acc_ax, pruning_df[pruning_df["split"] == "test"], "accuracy", "test accuracy", "Test accuracy after pruning")
+    _method_band(loss_ax, pruning_df[pruning_df["split"] == "train"], "loss", "train loss", "Train loss after pruning")
+    return _save_png(fig, path)

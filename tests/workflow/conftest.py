@@ -1,0 +1,42 @@
+"""A copy of the workflow in a temporary directory, for runs that write results/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+COPIED = ["Snakefile", "dvc.yaml", "workflow", "config", "src/prunability", ".dvc/config", ".dvcignore"]
+
+
+def workflow_copy(dest: Path, study: str = "tiny") -> Path:
+    """The workflow files in ``dest``, with config/config.yaml replaced by ``config/studies/<study>.yaml``."""
+    for name in COPIED:
+        src, dst = ROOT / name, dest / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst)
+    shutil.copy2(ROOT / "config" / "studies" / f"{study}.yaml", dest / "config" / "config.yaml")
+    return dest
+
+
+def run(cmd: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DVC_NO_ANALYTICS": "1"}
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The whole DAG of the tiny study, run once by snakemake for every test that reads it."""
+    where = workflow_copy(tmp_path_factory.mktemp("tiny_study"))
+    done = run([str(BIN / "snakemake"), "--cores", "2"], where)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return where / "results" / "tiny"
