@@ -1,0 +1,75 @@
+"""Prunability: Kuhn et al. 2021, "Robustness to Pruning Predicts
+Generalization in Deep Neural Networks" (arXiv 2103.06002).
+
+Prunability is the smallest *fraction* κ of the prunable weights that one-shot
+global magnitude pruning (Han et al. 2015), without fine-tuning, can keep
+while the training loss stays within a relative tolerance α of the dense
+model's: L_train(pruned at κ) ≤ (1 + α) · L_train(dense). Lower is "more
+prunable". A fraction, unlike a count of remaining weights, does not grow
+with network size.
+
+The search is a bisection over κ ∈ (0, 1]. It assumes the loss is monotone in
+κ (keeping more of the largest weights never hurts), which holds in practice
+for magnitude pruning but is not guaranteed; where it fails, the result is
+*a* passing fraction whose left neighbour (one resolution step smaller) failed,
+not necessarily the smallest.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from prunability.evaluation import evaluate
+from prunability.measures.context import MEASURES
+from prunability.pruning import METHODS, apply_masks, masks_from_scores, prunable_parameters
+
+METHOD = "global_magnitude"
+
+
+def smallest_kept_fraction(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, tolerance: float, steps: int,
+    include_biases: bool = False, include_norm: bool = False, method: str = METHOD,
+    seed: int = 0, batch_size: int = 1024,
+) -> float:
+    """The smallest kept fraction (to a resolution of 2^-steps) whose pruned
+    training loss stays ≤ (1 + tolerance) × the dense loss.
+
+    ``model`` is a Classifier; pruning acts on ``model.net`` and on a copy, so
+    ``model`` is never modified. Returns the bisection's κ in (0, 1] (1.0 if no
+    smaller fraction passed); the mask keeps round(κ · prunable) weights.
+    """
+    limit = (1.0 + tolerance) * evaluate(model, x, y, batch_size).loss
+    work = copy.deepcopy(model)
+    dense_state = copy.deepcopy(model.state_dict())
+    pruner = METHODS.get(method)
+    # Scores come from the dense weights once, so every trial ranks weights the same way.
+    params = prunable_parameters(model.net, include_biases=include_biases, include_norm=include_norm)
+    scores = pruner.score(params, torch.Generator().manual_seed(seed))
+
+    low, high = 0.0, 1.0  # κ = low is known (or assumed, at 0) to fail; κ = high passes
+    for _ in range(steps):
+        kappa = (low + high) / 2
+        masks = masks_from_scores(scores, sparsity=1.0 - kappa, scope=pruner.scope)
+        work.load_state_dict(dense_state)  # undo the previous trial's pruning
+        apply_masks(work.net, masks)
+        if evaluate(work, x, y, batch_size).loss <= limit:
+            high = kappa
+        else:
+            low = kappa
+    return high
+
+
+@MEASURES.register("prunability")
+def prunability(ctx) -> float:
+    """Prunability (Kuhn et al. 2021, arXiv 2103.06002): the smallest fraction of prunable
+    weights that global magnitude pruning keeps without raising the training
+    loss above (1 + ``prunability_tolerance``) × the dense loss, found by
+    ``prunability_steps`` bisection steps. Which tensors are prunable follows
+    the study's pruning settings (biases, norm affines)."""
+    return smallest_kept_fraction(
+        ctx.model, ctx.x_train, ctx.y_train, tolerance=ctx.config.prunability_tolerance,
+        steps=ctx.config.prunability_steps, include_biases=ctx.pruning.include_biases,
+        include_norm=ctx.pruning.include_norm, seed=ctx.seed, batch_size=ctx.batch_size,
+    )

@@ -1,0 +1,76 @@
+"""PAC-Bayes flatness: noise std, bisection target, and sensitivity to sharpness."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from prunability.evaluation import evaluate
+from prunability.measures import MEASURES
+from prunability.measures.flatness import DROP_TOLERANCE, gaussian_noise, mean_noisy_accuracy, noise_for_accuracy_drop
+
+
+def flatness(ctx):
+    return MEASURES.get("pac_bayes_flatness")(ctx)
+
+
+def test_noise_standard_deviation_is_sigma_not_sigma_squared():
+    (noise,) = gaussian_noise([torch.zeros(200_000)], 0.5, torch.Generator().manual_seed(0))
+    assert noise.std().item() == pytest.approx(0.5, rel=0.01)  # σ² = 0.25 would fail
+
+
+def test_zero_noise_keeps_clean_accuracy_and_weights(trained_mlp):
+    model, _, x, y = trained_mlp
+    before = copy.deepcopy(model.state_dict())
+    acc = mean_noisy_accuracy(model, x, y, 0.0, 2, lambda: torch.Generator().manual_seed(0))
+    assert acc == evaluate(model, x, y).accuracy
+    mean_noisy_accuracy(model, x, y, 0.3, 2, lambda: torch.Generator().manual_seed(0))
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_bisection_reaches_the_target_accuracy_drop(trained_mlp):
+    model, _, x, y = trained_mlp
+    search = noise_for_accuracy_drop(
+        model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0,
+        generator_fn=lambda: torch.Generator().manual_seed(0),
+    )
+    assert abs(search.accuracy_drop - 0.1) < DROP_TOLERANCE
+    assert 0 < search.sigma < 2.0
+
+
+def test_measure_is_one_over_sigma_squared_and_reproducible(trained_mlp, make_context):
+    model, init, x, y = trained_mlp
+    ctx = make_context(model, init, x, y)
+    value = flatness(ctx)
+    assert value == pytest.approx(1 / ctx.cache["pac_bayes_sigma"] ** 2)
+    assert flatness(make_context(model, init, x, y)) == value
+
+
+def rescaled(model, c):
+    """The same function (logits ×c², argmax unchanged) with every weight c times smaller:
+    W1, b1, W2 scaled by c and b2 by c², using ReLU's positive homogeneity."""
+    sharp = copy.deepcopy(model)
+    first, last = [m for m in sharp.net if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for p in (first.weight, first.bias, last.weight):
+            p.mul_(c)
+        last.bias.mul_(c * c)
+    return sharp
+
+
+def test_smaller_weights_same_function_is_sharper(trained_mlp, make_context):
+    model, init, x, y = trained_mlp
+    sharp = rescaled(model, 0.5)
+    assert evaluate(sharp, x, y).accuracy == evaluate(model, x, y).accuracy
+    # Noise σ on the rescaled net acts like noise 2σ on the original: σ' about halves, 1/σ'² about quadruples.
+    assert flatness(make_context(sharp, init, x, y)) > 2 * flatness(make_context(model, init, x, y))
+
+
+def test_flatness_on_a_bn_model_is_positive(trained_nin_bn, make_context):
+    model, init, x, y = trained_nin_bn
+    before = copy.deepcopy(model.state_dict())
+    assert 1 / 2.0**2 <= flatness(make_context(model, init, x, y)) < float("inf")
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
