@@ -12,6 +12,12 @@ from prunability import config as study_config
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    # Tiny models on a 2-core machine: one intra-op thread is fastest, and
+    # avoids oversubscription when other processes (snakemake jobs) share the cores.
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT

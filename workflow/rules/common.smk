@@ -40,7 +40,12 @@ def resolved_config_path():
 
 
 CONFIG = resolved_config_path()
-CLI = f"{PYTHON} -m prunability"
+
+
+def cli(arguments):
+    """Shell command of one stage: its output goes to the rule's log, and on
+    failure the log is echoed so the error shows up in snakemake's output."""
+    return f"{PYTHON} -m prunability {arguments} --config {CONFIG} > {{log}} 2>&1 || (cat {{log}} >&2; exit 1)"
 
 
 def settings(*sections):

@@ -6,7 +6,7 @@ rule prepare_data:
     log:
         log_path("prepare_data"),
     shell:
-        "{CLI} prepare --config {CONFIG} > {log} 2>&1"
+        cli("prepare")
 
 
 rule corrupt_data:
@@ -21,4 +21,4 @@ rule corrupt_data:
     log:
         log_path("corrupt_data", "{corruption}"),
     shell:
-        "{CLI} corrupt --config {CONFIG} --corruption {wildcards.corruption} > {log} 2>&1"
+        cli("corrupt --corruption {wildcards.corruption}")

@@ -15,4 +15,4 @@ rule evaluate_corruptions:
     log:
         log_path("evaluate_corruptions", "{model_id}", "{method}"),
     shell:
-        "{CLI} evaluate --config {CONFIG} --model-id {wildcards.model_id} --method {wildcards.method} > {log} 2>&1"
+        cli("evaluate --model-id {wildcards.model_id} --method {wildcards.method}")

@@ -14,4 +14,4 @@ rule measures:
     log:
         log_path("measures", "{model_id}"),
     shell:
-        "{CLI} measures --config {CONFIG} --model-id {wildcards.model_id} > {log} 2>&1"
+        cli("measures --model-id {wildcards.model_id}")

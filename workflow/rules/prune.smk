@@ -15,4 +15,4 @@ rule prune:
     log:
         log_path("prune", "{model_id}", "{method}"),
     shell:
-        "{CLI} prune --config {CONFIG} --model-id {wildcards.model_id} --method {wildcards.method} > {log} 2>&1"
+        cli("prune --model-id {wildcards.model_id} --method {wildcards.method}")

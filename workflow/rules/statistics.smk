@@ -10,7 +10,7 @@ rule aggregate:
     log:
         log_path("aggregate"),
     shell:
-        "{CLI} aggregate --config {CONFIG} > {log} 2>&1"
+        cli("aggregate")
 
 
 rule statistics:
@@ -35,4 +35,4 @@ rule statistics:
     log:
         log_path("statistics"),
     shell:
-        "{CLI} statistics --config {CONFIG} > {log} 2>&1"
+        cli("statistics")

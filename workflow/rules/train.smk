@@ -16,4 +16,4 @@ rule train:
     log:
         log_path("train", "{model_id}"),
     shell:
-        "{CLI} train --config {CONFIG} --model-id {wildcards.model_id} > {log} 2>&1"
+        cli("train --model-id {wildcards.model_id}")

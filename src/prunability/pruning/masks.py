@@ -33,7 +33,8 @@ def prunable_parameters(model: nn.Module, include_biases: bool = False, include_
 
 
 def keep_count(total: int, sparsity: float) -> int:
-    """How many of ``total`` weights a sparsity keeps: round((1 − s)·total), at least 0."""
+    """How many of ``total`` weights a sparsity keeps: round((1 − s)·total), with
+    Python's round (half to even), so the count is reproducible everywhere."""
     if not 0.0 <= sparsity < 1.0:
         raise ValueError(f"sparsity must lie in [0, 1), got {sparsity}")
     return int(round((1.0 - sparsity) * total))

@@ -18,10 +18,10 @@ def sparsity_key(sparsity: float) -> str:
     return f"{sparsity:.6g}"
 
 
-def compute_masks(model, config: StudyConfig, method_name: str) -> dict[float, dict[str, torch.Tensor]]:
-    """Masks for every configured sparsity; one scoring pass serves them all."""
+def compute_masks(net, config: StudyConfig, method_name: str) -> dict[float, dict[str, torch.Tensor]]:
+    """Masks of ``net``'s prunable tensors for every configured sparsity; one scoring pass serves them all."""
     method = METHODS.get(method_name)
-    params = prunable_parameters(model.net, config.pruning.include_biases, config.pruning.include_norm)
+    params = prunable_parameters(net, config.pruning.include_biases, config.pruning.include_norm)
     scores = method.score(params, torch.Generator().manual_seed(config.pruning.seed))
     return {s: masks_from_scores(scores, s, method.scope) for s in config.pruning.sparsities}
 
