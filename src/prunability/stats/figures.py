@@ -79,5 +79,8 @@ def pruning_curves(pruning_df: pd.DataFrame, path: str | Path) -> Path:
     fig = _new_figure(11.0, 4.2)
     acc_ax, loss_ax = fig.subplots(1, 2)
     _method_band(acc_ax, pruning_df[pruning_df["split"] == "test"], "accuracy", "test accuracy", "Test accuracy after pruning")
-    _method_band(loss_ax, pruning_df[pruning_df["split"] == "train"], "loss", "train loss", "Train loss after pruning")
+    _method_band(loss_ax, pruning_df[pruning_df["split"] == "train"], "loss", "train loss (log scale)", "Train loss after pruning")
+    # Losses of dense and heavily pruned models differ by orders of magnitude.
+    if (pruning_df["loss"] > 0).any():
+        loss_ax.set_yscale("log")
     return _save_png(fig, path)

@@ -1,0 +1,64 @@
+"""Bad input stops the run early with one clear sentence and leaves nothing half-written."""
+
+from __future__ import annotations
+
+import sys
+
+import yaml
+
+from .conftest import BIN, ROOT, run
+
+
+def write_config(tmp_path, **changes):
+    raw = yaml.safe_load((ROOT / "config" / "studies" / "tiny.yaml").read_text())
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split("__")
+        node = raw
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_snakemake_rejects_a_bad_config_before_any_job(tmp_path):
+    cfg = write_config(tmp_path, pruning__sparsities=[0.5, 1.5])
+    done = run([str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "-n", "--directory", str(tmp_path),
+                "--configfile", str(cfg)], tmp_path)
+    assert done.returncode != 0
+    assert "config key pruning.sparsities.1: 1.5 is greater than or equal to the maximum of 1" in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_unknown_method_names_the_choices(tmp_path):
+    cfg = write_config(tmp_path, pruning__methods=["snip_typo"])
+    done = run([sys.executable, "-m", "prunability", "check", "--config", str(cfg)], tmp_path)
+    assert done.returncode == 2
+    assert "pruning.methods.0: 'snip_typo' is not valid; choose one of: global_magnitude" in done.stderr
+
+
+def test_missing_dataset_says_where_to_put_it(tmp_path):
+    cfg = write_config(tmp_path, dataset__name="cifar10", dataset__root=str(tmp_path / "data"))
+    done = run([sys.executable, "-m", "prunability", "prepare", "--config", str(cfg),
+                "--results", str(tmp_path / "results")], tmp_path)
+    assert done.returncode == 2
+    assert str(tmp_path / "data" / "cifar-10-batches-py") in done.stderr and "data_batch_1" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_corrupt_checkpoint_is_named(tmp_path):
+    cfg = write_config(tmp_path)
+    results = tmp_path / "results"
+    cli = [sys.executable, "-m", "prunability"]
+    assert run(cli + ["prepare", "--config", str(cfg), "--results", str(results)], tmp_path).returncode == 0
+    model_id = run(cli + ["zoo", "--config", str(cfg)], tmp_path).stdout.split()[0]
+    weights = results / "tiny" / "models" / model_id / "final.pt"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"not a checkpoint")
+    (weights.parent / "result.json").write_text('{"status": "converged"}')
+    done = run(cli + ["measures", "--config", str(cfg), "--results", str(results), "--model-id", model_id], tmp_path)
+    assert done.returncode == 2
+    assert "final.pt" in done.stderr and "corrupt" in done.stderr and "Traceback" not in done.stderr
+    assert not (results / "tiny" / "measures").exists()
