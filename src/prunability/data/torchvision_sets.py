@@ -47,7 +47,6 @@ from torchvision import datasets as tvd
 from torchvision.datasets.utils import check_integrity
 
 from prunability.config import DatasetConfig
-from prunability.data.registry import DATASETS
 from prunability.data.split import DatasetUnavailableError, ImageSplit
 
 
@@ -243,21 +242,3 @@ def _message(source: Source, root: Path, reason: str, tried_download: bool = Fal
         f"Fix: put those files there ({source.origin}), "
         f"{download_fix}."
     )
-
-
-# -- registration -----------------------------------------------------------------------
-
-
-def _register(name: str) -> None:
-    source = SOURCES[name]
-
-    def loader(cfg: DatasetConfig) -> ImageSplit:
-        return load(source, cfg)
-
-    loader.__name__ = f"load_{name}"
-    loader.__doc__ = f"{source.title} from {source.file_dir(Path('<dataset.root>'))} via torchvision."
-    DATASETS.register(name)(loader)
-
-
-for _name in SOURCES:
-    _register(_name)
