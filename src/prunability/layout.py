@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures")
-STATS = ("kendall", "granulated", "cmi")
-FIGURES = ("pruning_curves", "kendall_heatmap")
+STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi")
+FIGURES = ("pruning_curves", "kendall_heatmap", "measure_mi", "measure_vs_gap")
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,10 @@ class Layout:
     @property
     def prepared(self) -> Path:
         return self.base / "data" / "prepared.pt"
+
+    @property
+    def data_info(self) -> Path:
+        return self.base / "data" / "info.json"
 
     def corrupted(self, corruption: str) -> Path:
         return self.base / "data" / "corrupted" / f"{corruption}.pt"
@@ -76,3 +80,7 @@ class Layout:
 
     def figure(self, name: str) -> Path:
         return self.base / "figures" / f"{name}.png"
+
+    @property
+    def summary_md(self) -> Path:
+        return self.base / "summary.md"

@@ -109,6 +109,9 @@ STUDY["zoo"] = ZOO
 KENDALL = pa.schema([
     pa.field("measure", STR, nullable=False), pa.field("target", STR, nullable=False),
     pa.field("tau", F64), pa.field("n_models", I32, nullable=False),
+    pa.field("ci_low", F64), pa.field("ci_high", F64),  # bootstrap over models, 95 %
+    pa.field("p_value", F64),  # test of τ = 0; then corrected over all (measure, target)
+    pa.field("p_holm", F64), pa.field("p_bh", F64),
 ], metadata={"schema_version": SCHEMA_VERSION})
 GRANULATED = pa.schema([
     pa.field("measure", STR, nullable=False), pa.field("target", STR, nullable=False),
@@ -121,3 +124,14 @@ CMI = pa.schema([
     pa.field("cmi", F64),  # min over subsets of this size of I(Vμ;Vg|U_S)/H(Vg|U_S)
     pa.field("argmin_subset", STR, nullable=False),  # the minimizing subset, "+"-joined
 ], metadata={"schema_version": SCHEMA_VERSION})
+SIGN_ERROR = pa.schema([
+    pa.field("measure", STR, nullable=False), pa.field("target", STR, nullable=False),
+    pa.field("axis", STR, nullable=False),  # the hyperparameter that differs, or "all"
+    pa.field("n_environments", I32, nullable=False),
+    pa.field("mean", F64), pa.field("p90", F64), pa.field("max", F64),
+], metadata={"schema_version": SCHEMA_VERSION})
+MEASURE_MI = pa.schema([
+    pa.field("measure_a", STR, nullable=False), pa.field("measure_b", STR, nullable=False),
+    pa.field("mi", F64),  # I(V_a; V_b) / H(V_a) over ordered pairs of models
+], metadata={"schema_version": SCHEMA_VERSION})
+STATS = {"kendall": KENDALL, "granulated": GRANULATED, "cmi": CMI, "sign_error": SIGN_ERROR, "measure_mi": MEASURE_MI}

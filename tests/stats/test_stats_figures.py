@@ -12,7 +12,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def assert_png_alone(path):
     assert path.read_bytes()[:8] == PNG_MAGIC
-    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, path.with_suffix(".svg").name])  # PNG + SVG, no temporary file
 
 
 def test_correlation_heatmap(tmp_path):

@@ -23,11 +23,11 @@ def table(results, name):
 def test_every_table_has_its_schema(tiny_run):
     for name in TABLES:
         assert pq.read_schema(tiny_run / "tables" / f"{name}.parquet").equals(schemas.STUDY[name], check_metadata=False)
-    expected = {"kendall": schemas.KENDALL, "granulated": schemas.GRANULATED, "cmi": schemas.CMI}
     for name in STATS:
-        assert pq.read_schema(tiny_run / "stats" / f"{name}.parquet").equals(expected[name], check_metadata=False)
+        assert pq.read_schema(tiny_run / "stats" / f"{name}.parquet").equals(schemas.STATS[name], check_metadata=False)
     for name in FIGURES:
         assert (tiny_run / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (tiny_run / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
 
 
 def test_zoo_lists_every_model_with_sane_outcomes(tiny_run):
@@ -79,6 +79,11 @@ def test_measures_and_statistics(tiny_run):
     assert kendall["tau"].dropna().between(-1, 1).all()
     summary = json.loads((tiny_run / "summary.json").read_text())
     assert summary["models"] == 2 and summary["study"] == "tiny"
+    assert set(kendall["target"]) == {"generalization_gap", "test_loss", "mean_corruption_accuracy",
+                                      "corruption_accuracy_drop"}
+    mi = pd.read_parquet(tiny_run / "stats" / "measure_mi.parquet")
+    assert (mi[mi["measure_a"] == mi["measure_b"]]["mi"].dropna() > 0.99).all()
+    assert "| measure | τ |" in (tiny_run / "summary.md").read_text()
 
 
 def test_a_second_run_has_nothing_to_do(tiny_run):

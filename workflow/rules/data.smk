@@ -1,6 +1,7 @@
 rule prepare_data:
     output:
         str(LAYOUT.prepared),
+        str(LAYOUT.data_info),
     params:
         settings=settings("dataset"),
     log:

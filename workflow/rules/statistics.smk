@@ -13,23 +13,23 @@ rule aggregate:
         cli("aggregate")
 
 
+def figure_outputs():
+    """Every figure as PNG (shown in the snakemake report, with a caption) and SVG."""
+    caption = lambda name: f"../report/{name}.rst"  # noqa: E731
+    pngs = [report(str(LAYOUT.figure(f)), caption=caption(f), category="Figures") for f in FIGURES]
+    return pngs + [str(LAYOUT.figure(f).with_suffix(".svg")) for f in FIGURES]
+
+
 rule statistics:
     input:
         [str(LAYOUT.table(t)) for t in TABLES],
+        str(LAYOUT.data_info),
     output:
         [str(LAYOUT.stats(s)) for s in STATS],
         str(LAYOUT.kendall_csv),
         str(LAYOUT.summary_json),
-        report(
-            str(LAYOUT.figure("kendall_heatmap")),
-            caption="../report/kendall_heatmap.rst",
-            category="Statistics",
-        ),
-        report(
-            str(LAYOUT.figure("pruning_curves")),
-            caption="../report/pruning_curves.rst",
-            category="Pruning",
-        ),
+        report(str(LAYOUT.summary_md), caption="../report/summary.rst", category="Summary"),
+        figure_outputs(),
     params:
         settings=settings("statistics"),
     log:

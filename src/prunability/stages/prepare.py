@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from prunability import io
 from prunability.config import StudyConfig
 from prunability.data import DATASETS, PreparedData
 from prunability.layout import Layout
@@ -12,5 +13,8 @@ def run(config: StudyConfig, layout: Layout) -> None:
     data = PreparedData.from_split(split, config.dataset.train_eval_size, config.dataset.split_seed)
     data.save(layout.prepared)
     s = data.split
+    io.write_json({"dataset": config.dataset.name, "n_train": len(s.x_train), "n_test": len(s.x_test),
+                   "n_train_eval": len(data.train_eval_index), "image_shape": list(s.x_train.shape[1:]),
+                   "num_classes": s.num_classes}, layout.data_info)
     print(f"prepared {config.dataset.name}: {len(s.x_train)} train, {len(s.x_test)} test, "
           f"images {tuple(s.x_train.shape[1:])}, {s.num_classes} classes -> {layout.prepared}")

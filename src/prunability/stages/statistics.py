@@ -1,5 +1,7 @@
-"""statistics: which measures predict generalization (Kendall τ, granulated Ψ,
-conditional mutual information), the figures, and a JSON summary for DVC."""
+"""statistics: which measures predict generalization and robustness — Kendall τ
+with uncertainty, granulated Ψ, conditional mutual information, robust
+sign-error, mutual information between measures — plus figures, a Markdown
+summary, and a JSON summary for DVC."""
 
 from __future__ import annotations
 
@@ -10,9 +12,22 @@ import pandas as pd
 from prunability import io, schemas
 from prunability.config import StudyConfig
 from prunability.layout import Layout
-from prunability.stats.figures import correlation_heatmap, pruning_curves
+from prunability.stats import figures
 from prunability.stats.study import statistics_tables
 from prunability.zoo import varied_axes
+
+
+def with_corruption_targets(zoo: pd.DataFrame, robustness: pd.DataFrame) -> pd.DataFrame:
+    """Add the dense model's mean accuracy over every corruption × severity, and its
+    drop from clean accuracy (every method's sparsity 0 is the same dense model)."""
+    dense = robustness[robustness["sparsity"] == 0]
+    dense = dense[dense["method"] == dense["method"].iloc[0]] if len(dense) else dense
+    corrupted = dense[dense["corruption"] != "none"].groupby("model_id")["accuracy"].mean()
+    clean = dense[dense["corruption"] == "none"].set_index("model_id")["accuracy"]
+    out = zoo.copy()
+    out["mean_corruption_accuracy"] = out["model_id"].map(corrupted)
+    out["corruption_accuracy_drop"] = out["model_id"].map(clean) - out["mean_corruption_accuracy"]
+    return out
 
 
 def summary(config: StudyConfig, zoo: pd.DataFrame, kendall: pd.DataFrame, cmi: pd.DataFrame) -> dict:
@@ -39,18 +54,48 @@ def _finite(x) -> float | None:
     return round(float(x), 4) if x is not None and math.isfinite(float(x)) else None
 
 
+def markdown(config: StudyConfig, zoo: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> str:
+    """The top measures per target with τ (95 % interval, Holm-corrected p) and CMI."""
+    kendall, cmi = tables["kendall"], tables["cmi"]
+    top_k = cmi["subset_size"].max() if len(cmi) else 0
+    lines = [f"# {config.study}: which measures predict generalization?", "",
+             f"{len(zoo)} models, {int((zoo['status'] == 'converged').sum())} converged. "
+             f"τ > 0: models with a larger measure have a larger target. CMI: K_{top_k}, "
+             f"the minimum over hyperparameter subsets of size {top_k} (Jiang et al. 2020).", ""]
+    for target, rows in kendall.groupby("target", sort=False):
+        k = cmi[(cmi["target"] == target) & (cmi["subset_size"] == top_k)].set_index("measure")["cmi"]
+        lines += [f"## {target}", "", "| measure | τ | 95 % CI | p (Holm) | CMI |", "|---|---|---|---|---|"]
+        for r in rows.sort_values("tau", ascending=False, key=abs).itertuples():
+            lines.append(f"| {r.measure} | {r.tau:+.3f} | [{r.ci_low:+.2f}, {r.ci_high:+.2f}] | {r.p_holm:.3g} | "
+                         f"{k.get(r.measure, float('nan')):.3f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_figures(layout: Layout, zoo: pd.DataFrame, measures: pd.DataFrame, tables: dict, axes: list[str]) -> None:
+    figures.correlation_heatmap(tables["kendall"], layout.figure("kendall_heatmap"))
+    figures.pruning_curves(io.read_parquet(layout.table("pruning")), layout.figure("pruning_curves"))
+    figures.measure_mi_heatmap(tables["measure_mi"], layout.figure("measure_mi"))
+    figures.measure_vs_target(zoo, measures, "generalization_gap", axes[0] if axes else None,
+                              layout.figure("measure_vs_gap"))
+
+
 def run(config: StudyConfig, layout: Layout) -> None:
-    zoo = io.read_parquet(layout.table("zoo"))
+    robustness = io.read_parquet(layout.table("robustness"))
+    zoo = with_corruption_targets(io.read_parquet(layout.table("zoo")), robustness)
     measures = io.read_parquet(layout.table("measures"))
-    s = config.statistics
-    tables = statistics_tables(zoo, measures, list(s.targets), varied_axes(config),
-                               s.include_unconverged, s.cmi_max_subset)
-    schema = {"kendall": schemas.KENDALL, "granulated": schemas.GRANULATED, "cmi": schemas.CMI}
+    s, axes = config.statistics, varied_axes(config)
+    tables = statistics_tables(
+        zoo, measures, list(s.targets), axes, s.include_unconverged, s.cmi_max_subset,
+        n_test=io.read_json(layout.data_info)["n_test"], min_ess=s.sign_error_min_ess,
+        resamples=s.bootstrap_resamples, seed=s.seed,
+    )
     for name, df in tables.items():
-        io.write_parquet(df, layout.stats(name), schema[name])
+        io.write_parquet(df, layout.stats(name), schemas.STATS[name])
     with io.atomic_path(layout.kendall_csv) as tmp:
         tables["kendall"].to_csv(tmp, index=False)
-    correlation_heatmap(tables["kendall"], layout.figure("kendall_heatmap"))
-    pruning_curves(io.read_parquet(layout.table("pruning")), layout.figure("pruning_curves"))
+    write_figures(layout, zoo, measures, tables, axes)
+    with io.atomic_path(layout.summary_md) as tmp:
+        tmp.write_text(markdown(config, zoo, tables))
     io.write_json(summary(config, zoo, tables["kendall"], tables["cmi"]), layout.summary_json)
     print(f"statistics of {len(zoo)} models -> {layout.base / 'stats'}")

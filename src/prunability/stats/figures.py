@@ -26,9 +26,12 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def _save_png(fig: Figure, path: str | Path) -> Path:
+    """The figure as PNG at ``path`` and as SVG beside it (same name, .svg)."""
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=150)
+    with atomic_path(path.with_suffix(".svg")) as tmp:
+        fig.savefig(tmp, format="svg")
     return path
 
 
@@ -83,4 +86,42 @@ def pruning_curves(pruning_df: pd.DataFrame, path: str | Path) -> Path:
     # Losses of dense and heavily pruned models differ by orders of magnitude.
     if (pruning_df["loss"] > 0).any():
         loss_ax.set_yscale("log")
+    return _save_png(fig, path)
+
+
+def measure_mi_heatmap(mi_df: pd.DataFrame, path: str | Path) -> Path:
+    """Mutual information between measures' pairwise orderings (rows: a, columns: b), in [0, 1]."""
+    order = list(pd.unique(mi_df["measure_a"]))
+    matrix = mi_df.pivot(index="measure_a", columns="measure_b", values="mi").reindex(index=order, columns=order)
+    fig = _new_figure(1.5 + 0.55 * len(order), 1.2 + 0.5 * len(order))
+    ax = fig.subplots()
+    image = ax.imshow(matrix.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(len(order)), order, rotation=45, ha="right")
+    ax.set_yticks(range(len(order)), order)
+    fig.colorbar(image, ax=ax, label="I(V_a; V_b) / H(V_a)")
+    ax.set_title("Information shared by measures' orderings")
+    return _save_png(fig, path)
+
+
+def measure_vs_target(zoo: pd.DataFrame, measures: pd.DataFrame, target: str, colour_by: str | None,
+                      path: str | Path) -> Path:
+    """One scatter panel per measure: its value (x) against ``target`` (y) over
+    the zoo, coloured by one hyperparameter."""
+    names = list(pd.unique(measures["measure"]))
+    cols = min(4, max(1, len(names)))
+    rows = max(1, -(-len(names) // cols))
+    fig = _new_figure(3.0 * cols, 2.6 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax, name in zip(axes, names):
+        data = measures.loc[measures["measure"] == name, ["model_id", "value"]].merge(zoo, on="model_id")
+        groups = data.groupby(colour_by, sort=True) if colour_by else [("all", data)]
+        for value, group in groups:
+            ax.scatter(group["value"], group[target], s=12, label=f"{colour_by} = {value}")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("measure value", fontsize=8)
+        ax.set_ylabel(target, fontsize=8)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    if colour_by and names:
+        axes[0].legend(fontsize=7)
     return _save_png(fig, path)

@@ -31,6 +31,9 @@ from prunability import schemas
 from prunability.stats.cmi import cmi_scores
 from prunability.stats.granulated import granulated_kendall, varying_axes
 from prunability.stats.kendall import kendall_tau
+from prunability.stats.measure_agreement import measure_mi_matrix
+from prunability.stats.significance import bootstrap_interval, corrected, independence_p_value
+from prunability.stats.sign_error import sign_error_summary
 
 KEPT_STATUS = "converged"
 UNCONVERGED_STATUS = "max_epochs"
@@ -79,8 +82,17 @@ def statistics_tables(
     axes: Sequence[str],
     include_unconverged: bool,
     max_subset: int,
+    *,
+    n_test: int = 10_000,
+    min_ess: float = 12.0,
+    resamples: int = 1000,
+    seed: int = 0,
 ) -> dict[str, pd.DataFrame]:
-    """τ, Ψ and CMI of every measure against every target: {"kendall", "granulated", "cmi"} tables."""
+    """τ (with bootstrap interval and corrected p-values), Ψ, CMI and robust
+    sign-error of every measure against every target, and the mutual
+    information between measures: {"kendall", "granulated", "cmi", "sign_error",
+    "measure_mi"} tables. ``n_test`` (test-set size) and ``min_ess`` set the
+    sign-error weights; ``resamples`` and ``seed`` the bootstrap."""
     missing = [t for t in targets if t not in zoo.columns]
     if missing:
         raise KeyError(f"targets {missing} are not columns of the zoo table")
@@ -89,18 +101,27 @@ def statistics_tables(
     models = select_models(zoo, include_unconverged)
     used_axes = varying_axes(models, axes)
     sizes = list(range(min(max_subset, len(used_axes)) + 1))
-    kendall, granulated, cmi = [], [], []
+    kendall, granulated, cmi, sign_error = [], [], [], []
     for name in measure_names(measures):
         with_measure = _with_measure(models, measures, name)
         for target in targets:
             sub = _finite(with_measure, target)
-            kendall.append((name, target, kendall_tau(sub[_MEASURE], sub[target]), len(sub)))
+            x, y = sub[_MEASURE], sub[target]
+            ci = bootstrap_interval(x, y, resamples=resamples, seed=seed)
+            kendall.append((name, target, kendall_tau(x, y), len(sub), *ci, independence_p_value(x, y)))
             psi = granulated_kendall(sub, _MEASURE, target, used_axes)
             granulated += [(name, target, *row) for row in psi.itertuples(index=False)]
-            for score in cmi_scores(sub[target], sub[_MEASURE], sub, used_axes, sizes):
+            for score in cmi_scores(y, x, sub, used_axes, sizes):
                 cmi.append((name, target, score.subset_size, score.value, SUBSET_SEPARATOR.join(score.subset)))
+            sign_error += [(name, target, *row) for row in sign_error_summary(sub, _MEASURE, target, used_axes, n_test, min_ess)]
+    p = np.array([row[-1] for row in kendall], dtype=float)
+    kendall = [(*row, holm, bh) for row, holm, bh in zip(kendall, corrected(p, "holm"), corrected(p, "fdr_bh"))]
+    wide = measures.pivot_table(index="model_id", columns="measure", values="value", dropna=False)
+    wide = wide.reindex(index=models["model_id"], columns=measure_names(measures))
     return {
         "kendall": typed_frame(kendall, schemas.KENDALL),
         "granulated": typed_frame(granulated, schemas.GRANULATED),
         "cmi": typed_frame(cmi, schemas.CMI),
+        "sign_error": typed_frame(sign_error, schemas.SIGN_ERROR),
+        "measure_mi": typed_frame(list(measure_mi_matrix(wide).itertuples(index=False)), schemas.MEASURE_MI),
     }
