@@ -85,6 +85,9 @@ class StatisticsConfig:
     targets: tuple[str, ...]
     include_unconverged: bool
     cmi_max_subset: int
+    bootstrap_resamples: int
+    sign_error_min_ess: float
+    seed: int
 
 
 @dataclass(frozen=True)
