@@ -6,7 +6,7 @@ from scipy import stats
 from prunability.stats.kendall import kendall_tau
 from prunability.stats.measure_agreement import measure_mi_matrix, normalized_mutual_information
 from prunability.stats.sign_error import environment_loss, noise_weight, sign_error_summary
-from prunability.stats.significance import bootstrap_interval, corrected, independence_p_value
+from prunability.stats.significance import bootstrap_interval, corrected, fieller_interval, independence_p_value, tau_interval
 
 
 def test_bootstrap_interval_brackets_tau_and_is_seeded():
@@ -74,3 +74,28 @@ def test_sign_error_summary_per_axis():
     assert out["depth"][1] == pytest.approx(0.5)  # right at lr 0.1, wrong at lr 0.2
     assert out["depth"][3] == pytest.approx(1.0)  # the robust (worst-case) sign-error
     assert out["all"][0] == out["depth"][0] + out["lr"][0]
+
+
+def test_fieller_interval_for_large_zoos():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=400)
+    y = x + 2 * rng.normal(size=400)
+    tau = kendall_tau(x, y)
+    low, high = tau_interval(x, y)  # 400 models: Fieller's closed form
+    half = stats.norm.ppf(0.975) * np.sqrt(0.437 / 396)
+    assert (low, high) == pytest.approx((np.tanh(np.arctanh(tau) - half), np.tanh(np.arctanh(tau) + half)))
+    boot = bootstrap_interval(x, y, resamples=200, seed=0)
+    assert abs(boot[0] - low) < 0.03 and abs(boot[1] - high) < 0.03  # the two agree at this size
+    assert np.isnan(fieller_interval(0.5, 4)[0])
+
+
+def test_measure_mi_equals_the_cmi_module_at_k0():
+    from prunability.stats.cmi import cmi_scores
+
+    rng = np.random.default_rng(5)
+    a = np.round(rng.normal(size=25), 1)  # ties on purpose
+    b = a + np.round(rng.normal(size=25), 1)
+    b[3] = np.nan
+    keep = np.isfinite(b)
+    expected = cmi_scores(pd.Series(a[keep]), pd.Series(b[keep]), pd.DataFrame(index=range(keep.sum())), [], [0])
+    assert normalized_mutual_information(a, b) == pytest.approx(expected[0].value, abs=1e-12)

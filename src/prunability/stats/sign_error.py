@@ -18,8 +18,6 @@ environments and per hyperparameter that differs.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 
@@ -36,31 +34,41 @@ def environment_loss(mu_a, gap_a, mu_b, gap_b, n_test: int, min_ess: float) -> f
     d_mu = np.subtract.outer(np.asarray(mu_a, float), np.asarray(mu_b, float)).ravel()
     d_gap = np.subtract.outer(np.asarray(gap_a, float), np.asarray(gap_b, float)).ravel()
     w = noise_weight(d_gap, n_test)
-    if w.sum() == 0 or w.sum() ** 2 / (w**2).sum() < min_ess:
+    return _loss(w.sum(), (w**2).sum(), (w * _sign_error(d_mu, d_gap)).sum(), min_ess)
+
+
+def _sign_error(d_mu: np.ndarray, d_gap: np.ndarray) -> np.ndarray:
+    return (1.0 - np.sign(d_mu) * np.sign(d_gap)) / 2.0
+
+
+def _loss(w_sum: float, w_sq_sum: float, weighted_error: float, min_ess: float) -> float | None:
+    if w_sum <= 0 or w_sum**2 / w_sq_sum < min_ess:
         return None
-    error = (1.0 - np.sign(d_mu) * np.sign(d_gap)) / 2.0
-    return float((w * error).sum() / w.sum())
+    return float(weighted_error / w_sum)
 
 
-def _environments(models: pd.DataFrame, axes: list[str]):
-    """(axis, rows of configuration a, rows of configuration b) for every coupled pair."""
-    for axis in axes:
-        others = [a for a in axes if a != axis]
-        groups = models.groupby(others, dropna=False, sort=False) if others else [((), models)]
-        for _, group in groups:
-            configs = [rows for _, rows in group.groupby(axis, sort=True)]
-            for a, b in itertools.combinations(configs, 2):
-                yield axis, a, b
+def _axis_losses(models: pd.DataFrame, measure: str, target: str, axis: str, others: list[str],
+                 n_test: int, min_ess: float) -> list[float]:
+    """Losses of every environment along ``axis``, vectorized: all pairs of models
+    that agree on the other hyperparameters (a self-join), grouped by the two
+    configurations they come from."""
+    frame = models[others].copy()
+    frame["v"], frame["mu"], frame["gap"] = pd.factorize(models[axis], sort=True)[0], models[measure], models[target]
+    pairs = frame.merge(frame, on=others, how="inner") if others else frame.merge(frame, how="cross")
+    pairs = pairs[pairs["v_x"] < pairs["v_y"]]
+    d_mu, d_gap = (pairs["mu_x"] - pairs["mu_y"]).to_numpy(float), (pairs["gap_x"] - pairs["gap_y"]).to_numpy(float)
+    w = noise_weight(d_gap, n_test)
+    sums = pd.DataFrame({"w": w, "w2": w**2, "we": w * _sign_error(d_mu, d_gap)})
+    env = sums.groupby([pairs[c].to_numpy() for c in others + ["v_x", "v_y"]], sort=False, dropna=False).sum()
+    losses = (_loss(r.w, r.w2, r.we, min_ess) for r in env.itertuples())
+    return [v for v in losses if v is not None]
 
 
 def sign_error_summary(models: pd.DataFrame, measure: str, target: str, axes: list[str],
                        n_test: int, min_ess: float) -> list[tuple]:
     """Rows (axis, n_environments, mean, p90, max), per axis and "all"."""
-    losses: dict[str, list[float]] = {axis: [] for axis in axes}
-    for axis, a, b in _environments(models, axes):
-        loss = environment_loss(a[measure], a[target], b[measure], b[target], n_test, min_ess)
-        if loss is not None:
-            losses[axis].append(loss)
+    losses = {axis: _axis_losses(models, measure, target, axis, [a for a in axes if a != axis], n_test, min_ess)
+              for axis in axes}
     losses["all"] = [v for axis in axes for v in losses[axis]]
     return [(axis, len(v), *_describe(v)) for axis, v in losses.items()]
 

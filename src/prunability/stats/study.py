@@ -32,7 +32,7 @@ from prunability.stats.cmi import cmi_scores
 from prunability.stats.granulated import granulated_kendall, varying_axes
 from prunability.stats.kendall import kendall_tau
 from prunability.stats.measure_agreement import measure_mi_matrix
-from prunability.stats.significance import bootstrap_interval, corrected, independence_p_value
+from prunability.stats.significance import corrected, independence_p_value, tau_interval
 from prunability.stats.sign_error import sign_error_summary
 
 KEPT_STATUS = "converged"
@@ -107,7 +107,7 @@ def statistics_tables(
         for target in targets:
             sub = _finite(with_measure, target)
             x, y = sub[_MEASURE], sub[target]
-            ci = bootstrap_interval(x, y, resamples=resamples, seed=seed)
+            ci = tau_interval(x, y, resamples=resamples, seed=seed)
             kendall.append((name, target, kendall_tau(x, y), len(sub), *ci, independence_p_value(x, y)))
             psi = granulated_kendall(sub, _MEASURE, target, used_axes)
             granulated += [(name, target, *row) for row in psi.itertuples(index=False)]
