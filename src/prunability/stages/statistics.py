@@ -73,7 +73,7 @@ def markdown(config: StudyConfig, zoo: pd.DataFrame, tables: dict[str, pd.DataFr
 
 
 def write_figures(layout: Layout, zoo: pd.DataFrame, measures: pd.DataFrame, tables: dict, axes: list[str]) -> None:
-    figures.correlation_heatmap(tables["kendall"], layout.figure("kendall_heatmap"))
+    figures.correlation_heatmap(tables["kendall"], layout.figure("kendall_heatmap"), tables["cmi"])
     figures.pruning_curves(io.read_parquet(layout.table("pruning")), layout.figure("pruning_curves"))
     figures.measure_mi_heatmap(tables["measure_mi"], layout.figure("measure_mi"))
     figures.measure_vs_target(zoo, measures, "generalization_gap", axes[0] if axes else None,

@@ -35,25 +35,36 @@ def _save_png(fig: Figure, path: str | Path) -> Path:
     return path
 
 
-def correlation_heatmap(kendall_df: pd.DataFrame, path: str | Path) -> Path:
-    """Kendall τ per measure (rows) × target (columns), annotated, colours centred at τ = 0.
-
-    ``kendall_df`` has the columns of ``schemas.KENDALL``. NaN cells are left
-    blank and labelled "n/a".
-    """
-    grid = kendall_df.pivot_table(index="measure", columns="target", values="tau", aggfunc="first", dropna=False, sort=False)
-    grid = grid.reindex(index=pd.unique(kendall_df["measure"]), columns=pd.unique(kendall_df["target"]))
+def _annotated_grid(fig, ax, df: pd.DataFrame, value: str, cmap: str, limits: tuple[float, float], label: str):
+    """``value`` per measure (rows) × target (columns) as an annotated colour grid."""
+    grid = df.pivot_table(index="measure", columns="target", values=value, aggfunc="first", dropna=False, sort=False)
+    grid = grid.reindex(index=pd.unique(df["measure"]), columns=pd.unique(df["target"]))
     values = grid.to_numpy(dtype=np.float64)
-    fig = _new_figure(2.0 + 1.6 * max(1, values.shape[1]), 1.2 + 0.35 * max(1, values.shape[0]))
-    ax = fig.add_subplot()
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=DIVERGING_CMAP, vmin=-1.0, vmax=1.0, aspect="auto")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=limits[0], vmax=limits[1], aspect="auto")
     ax.set_xticks(range(values.shape[1]), [str(c) for c in grid.columns], rotation=30, ha="right")
     ax.set_yticks(range(values.shape[0]), [str(i) for i in grid.index])
-    for (row, col), tau in np.ndenumerate(values):
-        label = "n/a" if not np.isfinite(tau) else f"{tau:+.2f}"
-        ax.text(col, row, label, ha="center", va="center", fontsize=8, color="white" if abs(tau) > 0.6 else "black")
-    fig.colorbar(image, ax=ax, label="Kendall τ")
-    ax.set_title("Rank correlation of measures with targets")
+    for (row, col), v in np.ndenumerate(values):
+        text = "n/a" if not np.isfinite(v) else f"{v:+.2f}"
+        dark = abs(v) > 0.6 if cmap == DIVERGING_CMAP else v < 0.6  # viridis is dark at its low end
+        ax.text(col, row, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    fig.colorbar(image, ax=ax, label=label)
+    return values.shape
+
+
+def correlation_heatmap(kendall_df: pd.DataFrame, path: str | Path, cmi_df: pd.DataFrame | None = None) -> Path:
+    """Kendall τ per measure (rows) × target (columns), annotated, colours centred at τ = 0;
+    with ``cmi_df`` (rows of ``schemas.CMI``), a second panel shows the CMI at the
+    largest conditioning-set size. NaN cells are blank and labelled "n/a"."""
+    rows, cols = kendall_df["measure"].nunique(), kendall_df["target"].nunique()
+    panels = 1 if cmi_df is None or cmi_df.empty else 2
+    fig = _new_figure(panels * (2.0 + 1.6 * max(1, cols)), 1.2 + 0.35 * max(1, rows))
+    axes = np.atleast_1d(fig.subplots(1, panels))
+    _annotated_grid(fig, axes[0], kendall_df, "tau", DIVERGING_CMAP, (-1.0, 1.0), "Kendall τ")
+    axes[0].set_title("Rank correlation of measures with targets")
+    if panels == 2:
+        k = cmi_df["subset_size"].max()
+        _annotated_grid(fig, axes[1], cmi_df[cmi_df["subset_size"] == k], "cmi", "viridis", (0.0, 1.0), f"CMI K_{k}")
+        axes[1].set_title(f"Conditional mutual information, |S| = {k}")
     return _save_png(fig, path)
 
 
