@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures")
-STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi")
+TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity")
+STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
+         "effective_robustness", "prunability_by_architecture")
 FIGURES = ("pruning_curves", "kendall_heatmap", "measure_mi", "measure_vs_gap")
 
 
@@ -72,7 +73,8 @@ class Layout:
 
     @property
     def kendall_csv(self) -> Path:
-        return self.base / "stats" / "kendall.csv"
+        """τ as CSV for `dvc plots` (beside, not inside, the DVC-tracked stats/)."""
+        return self.base / "kendall.csv"
 
     @property
     def summary_json(self) -> Path:
@@ -82,5 +84,15 @@ class Layout:
         return self.base / "figures" / f"{name}.png"
 
     @property
+    def study_config(self) -> Path:
+        """The validated config, with defaults, as the report shows it."""
+        return self.base / "stats" / "study_config.yaml"
+
+    @property
     def summary_md(self) -> Path:
         return self.base / "summary.md"
+
+    # appended: per-job pruning outputs beyond the curve and the masks
+    def layer_sparsity(self, model_id: str, method: str) -> Path:
+        """Kept and total entries of every prunable tensor at every sparsity (one model × method)."""
+        return self.base / "pruning" / model_id / f"{method}.layers.parquet"

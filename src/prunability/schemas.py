@@ -69,9 +69,20 @@ PRUNING_FIELDS = [
     pa.field("kept", I64, nullable=False),  # prunable weights kept, exactly
     pa.field("prunable", I64, nullable=False),
     pa.field("kept_fraction", F64, nullable=False),
+    pa.field("flops", I64, nullable=False),  # multiply-accumulates per image of the dense conv/linear layers
+    pa.field("flops_kept", I64, nullable=False),  # the same, counting only kept weights
     pa.field("split", STR, nullable=False),  # train (the fixed train-eval subset) | test
     pa.field("loss", F64),
     pa.field("accuracy", F64),
+]
+
+LAYER_SPARSITY_FIELDS = [
+    pa.field("method", STR, nullable=False),
+    pa.field("schedule", STR, nullable=False),  # as in the pruning table
+    pa.field("sparsity", F64, nullable=False),  # requested
+    pa.field("layer", STR, nullable=False),  # prunable tensor name, relative to model.net (e.g. "0.weight")
+    pa.field("kept", I64, nullable=False),
+    pa.field("total", I64, nullable=False),
 ]
 
 ROBUSTNESS_FIELDS = [
@@ -85,7 +96,9 @@ ROBUSTNESS_FIELDS = [
 
 MEASURE_FIELDS = [
     pa.field("measure", STR, nullable=False),
-    pa.field("value", F64),
+    pa.field("value", F64),  # null where the measure failed for this model
+    pa.field("seconds", F64),  # wall-clock cost of computing it
+    pa.field("reason", STR),  # why value is null; null on success
 ]
 
 # Per-job files (written by one job) carry model_id and the stage's own columns.
@@ -95,13 +108,14 @@ JOB = {
     "pruning": _schema(*PRUNING_FIELDS),
     "robustness": _schema(*ROBUSTNESS_FIELDS),
     "measures": _schema(*MEASURE_FIELDS),
+    "layer_sparsity": _schema(*LAYER_SPARSITY_FIELDS),
 }
 
 # Study tables (written by aggregate) also carry the hyperparameters.
 ZOO = _schema(*TRAINING_OUTCOME, with_hparams=True)
 STUDY = {name: _schema(*schema, with_hparams=True) for name, schema in {
     "history": HISTORY_FIELDS, "milestones": MILESTONE_FIELDS, "pruning": PRUNING_FIELDS,
-    "robustness": ROBUSTNESS_FIELDS, "measures": MEASURE_FIELDS,
+    "robustness": ROBUSTNESS_FIELDS, "measures": MEASURE_FIELDS, "layer_sparsity": LAYER_SPARSITY_FIELDS,
 }.items()}
 STUDY["zoo"] = ZOO
 
@@ -135,3 +149,22 @@ MEASURE_MI = pa.schema([
     pa.field("mi", F64),  # I(V_a; V_b) / H(V_a) over ordered pairs of models
 ], metadata={"schema_version": SCHEMA_VERSION})
 STATS = {"kendall": KENDALL, "granulated": GRANULATED, "cmi": CMI, "sign_error": SIGN_ERROR, "measure_mi": MEASURE_MI}
+ACCURACY_RETAINED = pa.schema([
+    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("split", STR, nullable=False), pa.field("mean_accuracy", F64),
+    pa.field("mean_retained", F64), pa.field("min_retained", F64),  # pruned / dense accuracy
+    pa.field("n_models", I32, nullable=False),
+], metadata={"schema_version": SCHEMA_VERSION})
+EFFECTIVE_ROBUSTNESS = pa.schema([
+    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("clean_accuracy", F64), pa.field("corruption_accuracy", F64),
+    pa.field("expected_from_dense", F64),  # corruption accuracy of a dense model of that clean accuracy
+    pa.field("effective_robustness", F64),  # corruption_accuracy − expected_from_dense
+    pa.field("n_models", I32, nullable=False),
+], metadata={"schema_version": SCHEMA_VERSION})
+PRUNABILITY_BY_ARCHITECTURE = pa.schema([
+    pa.field("architecture", STR, nullable=False), pa.field("measure", STR, nullable=False),
+    pa.field("target", STR, nullable=False), pa.field("tau", F64), pa.field("n_models", I32, nullable=False),
+], metadata={"schema_version": SCHEMA_VERSION})
+STATS.update({"accuracy_retained": ACCURACY_RETAINED, "effective_robustness": EFFECTIVE_ROBUSTNESS,
+              "prunability_by_architecture": PRUNABILITY_BY_ARCHITECTURE})

@@ -7,6 +7,7 @@ rule prune:
     output:
         curve=str(LAYOUT.pruning_curve("{model_id}", "{method}")),
         masks=str(LAYOUT.masks("{model_id}", "{method}")),
+        layers=str(LAYOUT.layer_sparsity("{model_id}", "{method}")),
     params:
         settings=settings("pruning", "evaluation"),
     threads: 1

@@ -29,6 +29,7 @@ rule statistics:
         str(LAYOUT.kendall_csv),
         str(LAYOUT.summary_json),
         report(str(LAYOUT.summary_md), caption="../report/summary.rst", category="Summary"),
+        report(str(LAYOUT.study_config), caption="../report/study_config.rst", category="Summary"),
         figure_outputs(),
     params:
         settings=settings("statistics"),

@@ -8,11 +8,13 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import yaml
 
 from prunability import io, schemas
 from prunability.config import StudyConfig
 from prunability.layout import Layout
 from prunability.stats import figures
+from prunability.stats.pruning_tables import accuracy_retained, effective_robustness, prunability_by_architecture
 from prunability.stats.study import statistics_tables
 from prunability.zoo import varied_axes
 
@@ -90,8 +92,13 @@ def run(config: StudyConfig, layout: Layout) -> None:
         n_test=io.read_json(layout.data_info)["n_test"], min_ess=s.sign_error_min_ess,
         resamples=s.bootstrap_resamples, seed=s.seed,
     )
+    tables["accuracy_retained"] = accuracy_retained(io.read_parquet(layout.table("pruning")))
+    tables["effective_robustness"] = effective_robustness(robustness)
+    tables["prunability_by_architecture"] = prunability_by_architecture(zoo, measures)
     for name, df in tables.items():
         io.write_parquet(df, layout.stats(name), schemas.STATS[name])
+    with io.atomic_path(layout.study_config) as tmp:
+        tmp.write_text(yaml.safe_dump(dict(config.raw), sort_keys=False))
     with io.atomic_path(layout.kendall_csv) as tmp:
         tables["kendall"].to_csv(tmp, index=False)
     write_figures(layout, zoo, measures, tables, axes)
