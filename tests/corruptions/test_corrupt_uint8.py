@@ -104,7 +104,7 @@ def test_generator_seed_is_stable_and_distinct():
 
 def test_input_validation():
     with pytest.raises(TypeError, match="uint8"):
-        corrupt(torch.zeros(1, 3, 8, 8), "contrast", 1, seed=0)
+        corrupt(torch.zeros(1, 3, 8, 8, dtype=torch.int32), "contrast", 1, seed=0)
     with pytest.raises(ValueError, match="N x C x H x W"):
         corrupt(torch.zeros(3, 8, 8, dtype=torch.uint8), "contrast", 1, seed=0)
     with pytest.raises(ValueError, match="at least 8x8"):

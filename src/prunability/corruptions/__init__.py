@@ -28,6 +28,8 @@ from prunability.corruptions.apply import (
 # Importing the modules registers their corruptions, in benchmark order of groups.
 from prunability.corruptions import noise as _noise  # noqa: F401,E402
 from prunability.corruptions import blur as _blur  # noqa: F401,E402
+from prunability.corruptions import weather as _weather  # noqa: F401,E402
+from prunability.corruptions import spatter as _spatter  # noqa: F401,E402
 from prunability.corruptions import digital as _digital  # noqa: F401,E402
 
 __all__ = [

@@ -1,4 +1,8 @@
-"""Corrupt uint8 images: conversions, seeding, and the public ``corrupt`` calls.
+"""Corrupt images: conversions, seeding, checks, and the public ``corrupt`` calls.
+
+Images are uint8 (0..255) or float with values in [0, 1], N x C x H x W with
+C = 1 or 3 and H, W >= 8, on any device. Every corruption runs in float64;
+uint8 input comes back as uint8 (as below), float input in its own dtype.
 
 Conversion follows make_cifar_c.py (Hendrycks & Dietterich 2019): the uint8
 image is divided by 255 in float64 (numpy's ``np.array(x) / 255.``), the
@@ -51,42 +55,54 @@ def make_generator(seed: int, name: str, severity: int, device: torch.device | s
     return torch.Generator(device=device).manual_seed(generator_seed(seed, name, severity))
 
 
-def _check_images(x_uint8: torch.Tensor) -> None:
-    if not isinstance(x_uint8, torch.Tensor) or x_uint8.dtype != torch.uint8:
-        got = x_uint8.dtype if isinstance(x_uint8, torch.Tensor) else type(x_uint8).__name__
-        raise TypeError(f"images must be a uint8 tensor N x C x H x W, got {got}")
-    if x_uint8.ndim != 4:
-        raise ValueError(f"images must be N x C x H x W, got shape {tuple(x_uint8.shape)}")
-    if min(x_uint8.shape[-2:]) < MIN_SIZE:
-        raise ValueError(f"images must be at least {MIN_SIZE}x{MIN_SIZE}, got {tuple(x_uint8.shape[-2:])}")
+def _check_images(x: torch.Tensor) -> None:
+    """One clear error for anything but uint8 / [0, 1] float images N x C x H x W, C in {1, 3}, H, W >= 8."""
+    if not isinstance(x, torch.Tensor) or not (x.dtype == torch.uint8 or x.is_floating_point()):
+        got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(f"images must be a uint8 tensor (0..255) or a float tensor in [0, 1], N x C x H x W; got {got}")
+    if x.ndim != 4:
+        raise ValueError(f"images must be N x C x H x W, got shape {tuple(x.shape)}")
+    if x.shape[1] not in (1, 3):
+        raise ValueError(f"images must have 1 (gray) or 3 (RGB) channels, got {x.shape[1]} (shape N x C x H x W)")
+    if min(x.shape[-2:]) < MIN_SIZE:
+        raise ValueError(f"images must be at least {MIN_SIZE}x{MIN_SIZE}, got {tuple(x.shape[-2:])}")
+    if x.is_floating_point() and x.numel() and not bool(((x >= 0) & (x <= 1)).all()):
+        raise ValueError(
+            f"float images must have values in [0, 1], got min {x.min().item():.4g}, max {x.max().item():.4g}; "
+            "divide uint8 images by 255 or pass them as uint8"
+        )
 
 
-def corrupt(x_uint8: torch.Tensor, name: str, severity: int, seed: int) -> torch.Tensor:
-    """Corrupt uint8 images N x C x H x W (C = 1 or 3, H, W >= 8) at ``severity`` 1..5.
+def _apply(corruption, x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
+    """Run in float64; uint8 in -> uint8 out (truncated), float in -> the same float dtype."""
+    if x.dtype == torch.uint8:
+        return to_uint8(corruption(to_unit_float(x), severity, generator))
+    return corruption(x.to(WORK_DTYPE), severity, generator).clamp_(0.0, 1.0).to(x.dtype)
 
-    Returns uint8 of the same shape on the same device. Unknown ``name`` raises
-    the registry's error listing the valid names; a severity outside 1..5
-    raises ValueError.
+
+def corrupt(x: torch.Tensor, name: str, severity: int, seed: int) -> torch.Tensor:
+    """Corrupt images N x C x H x W (C = 1 or 3, H, W >= 8) at ``severity`` 1..5.
+
+    uint8 images (0..255) come back as uint8, truncated like make_cifar_c.py's
+    ``np.uint8``; float images with values in [0, 1] come back in their dtype,
+    unquantised. Same shape, same device. Unknown ``name`` raises the
+    registry's error listing the valid names; a severity outside 1..5, a wrong
+    dtype, shape, channel count, size or value range raises one clear error.
     """
     corruption = CORRUPTIONS.get(name)
     severity = check_severity(severity)
-    _check_images(x_uint8)
-    generator = make_generator(seed, name, severity, x_uint8.device)
-    return to_uint8(corruption(to_unit_float(x_uint8), severity, generator))
+    _check_images(x)
+    return _apply(corruption, x, severity, make_generator(seed, name, severity, x.device))
 
 
 def corrupt_all_severities(
-    x_uint8: torch.Tensor, name: str, severities: Iterable[int], seed: int
+    x: torch.Tensor, name: str, severities: Iterable[int], seed: int
 ) -> dict[int, torch.Tensor]:
-    """``{s: corrupt(x_uint8, name, s, seed)}`` for each severity (each its own generator)."""
+    """``{s: corrupt(x, name, s, seed)}`` for each severity (each its own generator)."""
     corruption = CORRUPTIONS.get(name)
     severities = [check_severity(s) for s in severities]
-    _check_images(x_uint8)
-    x = to_unit_float(x_uint8)
-    return {
-        s: to_uint8(corruption(x, s, make_generator(seed, name, s, x_uint8.device)))
-        for s in severities
-    }
+    _check_images(x)
+    return {s: _apply(corruption, x, s, make_generator(seed, name, s, x.device)) for s in severities}
 
 
 __all__ = [

@@ -5,9 +5,18 @@ Perturbations"), with the 32x32 parameters of ``make_cifar_c.py``.
 
 from __future__ import annotations
 
-import torch
+import warnings
 
+import torch
+import torch.nn.functional as F
+import torchvision.io
+
+from prunability.corruptions.blur import gaussian_filter2d
+from prunability.corruptions.color import LUMA, hsv_to_rgb, rgb_to_hsv
 from prunability.corruptions.registry import register_corruption
+from prunability.corruptions.resample import box_resize
+
+IMSIZE = 32  # make_cifar_c.py scales the elastic parameters by the CIFAR image size
 
 
 def sequential_channel_mean(x: torch.Tensor) -> torch.Tensor:
@@ -44,3 +53,120 @@ def contrast(x: torch.Tensor, factor: float, generator: torch.Generator) -> torc
     """
     means = sequential_channel_mean(x)
     return ((x - means) * factor + means).clamp_(0.0, 1.0)
+
+
+def _affine_points(h: int, w: int, x: torch.Tensor) -> torch.Tensor:
+    """The three (x, y) anchor points of the reference's random affine map (3 x 2)."""
+    cx, cy, s = w // 2, h // 2, min(h, w) // 3
+    return torch.tensor([[cx + s, cy + s], [cx + s, cy - s], [cx - s, cy - s]], dtype=x.dtype, device=x.device)
+
+
+def _random_affine(x: torch.Tensor, jitter: float, generator: torch.Generator) -> torch.Tensor:
+    """``cv2.warpAffine`` by the map taking the anchors to anchors + U(-jitter, jitter):
+    bilinear, borders mirrored without repeating the edge (BORDER_REFLECT_101)."""
+    n, _, h, w = x.shape
+    src = _affine_points(h, w, x).expand(n, 3, 2)
+    noise = torch.rand((n, 3, 2), generator=generator, device=x.device, dtype=x.dtype)
+    dst = src + (noise * 2 - 1) * jitter
+    ones = torch.ones((n, 3, 1), dtype=x.dtype, device=x.device)
+    # Solve [dst 1] @ T = src: the map from output to source pixel (what sampling needs).
+    inverse = torch.linalg.solve(torch.cat([dst, ones], 2), src)  # n x 3 x 2
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype, device=x.device),
+                            torch.arange(w, dtype=x.dtype, device=x.device), indexing="ij")
+    grid = torch.stack([xs, ys, torch.ones_like(xs)], -1).view(1, h * w, 3) @ inverse
+    return _sample(x, grid.view(n, h, w, 2), align_corners=True)
+
+
+def _sample(x: torch.Tensor, xy: torch.Tensor, align_corners: bool) -> torch.Tensor:
+    """Bilinear samples of ``x`` at pixel coordinates ``xy`` (N x H x W x 2, (x, y)),
+    mirrored outside: about the edge pixels (align_corners, cv2's REFLECT_101) or
+    about the image border (scipy's ``mode='reflect'``)."""
+    h, w = x.shape[-2:]
+    size = torch.tensor([w, h], dtype=x.dtype, device=x.device)
+    norm = xy * 2 / (size - 1) - 1 if align_corners else (xy * 2 + 1) / size - 1
+    return F.grid_sample(x, norm, mode="bilinear", padding_mode="reflection", align_corners=align_corners)
+
+
+@register_corruption("elastic_transform", "digital", tuple(
+    (IMSIZE * a, IMSIZE * s, IMSIZE * f)
+    for a, s, f in ((0, 0, 0.08), (0.05, 0.2, 0.07), (0.08, 0.06, 0.06), (0.1, 0.04, 0.05), (0.1, 0.03, 0.03))
+))
+def elastic_transform(x: torch.Tensor, param: tuple[float, float, float], generator: torch.Generator) -> torch.Tensor:
+    """A random affine warp, then a smooth random displacement field.
+
+    make_cifar_c.py: (alpha, sigma, affine) = IMSIZE * (0, 0, .08),
+    (.05, .2, .07), (.08, .06, .06), (.1, .04, .05), (.1, .03, .03) with
+    IMSIZE = 32, for severities 1..5. Three anchor points around the centre
+    move by U(-affine, affine) (``cv2.warpAffine``, bilinear, reflect-101
+    borders); then every pixel moves by ``alpha * gaussian(U(-1, 1), sigma,
+    mode='reflect', truncate=3)`` in x and in y (``map_coordinates``, order 1,
+    mode 'reflect'), clipped. Both warps are ``grid_sample`` calls. OpenCV
+    quantises its bilinear weights to 1/32; this does not. Pixel units are
+    those of 32 x 32 images, unchanged for other sizes.
+    """
+    alpha, sigma, affine = param
+    n, _, h, w = x.shape
+    out = _random_affine(x, affine, generator)
+    field = torch.rand((n, 2, h, w), generator=generator, device=x.device, dtype=x.dtype) * 2 - 1
+    if sigma > 0:
+        field = gaussian_filter2d(field, sigma, truncate=3.0, mode="reflect")
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype, device=x.device),
+                            torch.arange(w, dtype=x.dtype, device=x.device), indexing="ij")
+    xy = torch.stack([xs + alpha * field[:, 0], ys + alpha * field[:, 1]], -1)
+    return _sample(out, xy, align_corners=False).clamp_(0.0, 1.0)
+
+
+@register_corruption("pixelate", "digital", (0.95, 0.9, 0.85, 0.75, 0.65))
+def pixelate(x: torch.Tensor, factor: float, generator: torch.Generator) -> torch.Tensor:
+    """Shrink by ``factor`` and enlarge back, both with PIL's BOX filter.
+
+    make_cifar_c.py: ``x.resize((int(32 * c), int(32 * c)), BOX)`` then
+    ``.resize((32, 32), BOX)`` with c = 0.95, 0.9, 0.85, 0.75, 0.65 for
+    severities 1..5. Shrinking averages whole pixels, enlarging copies them
+    (blocks); the small image is rounded to 8 bits like PIL's. Both resizes
+    are fixed matrices (``resample.box_resize``). Deterministic.
+    """
+    h, w = x.shape[-2:]
+    small = box_resize(x, int(h * factor), int(w * factor))
+    small = torch.floor(small * 255 + 0.5) / 255  # PIL rounds its 8-bit result
+    return box_resize(small, h, w).clamp_(0.0, 1.0)
+
+
+@register_corruption("jpeg_compression", "digital", (80, 65, 58, 50, 40))
+def jpeg_compression(x: torch.Tensor, quality: int, generator: torch.Generator) -> torch.Tensor:
+    """Encode as JPEG at ``quality`` and decode (block and ringing artefacts).
+
+    make_cifar_c.py: PIL ``save(format='JPEG', quality=c)`` and reopen, with
+    c = 80, 65, 58, 50, 40 for severities 1..5. Here libjpeg through
+    ``torchvision.io.encode_jpeg`` / ``decode_jpeg`` on the CPU (images on
+    another device go there and back); float images are first rounded to 8
+    bits. Deterministic.
+    """
+    pixels = torch.floor(x.clamp(0.0, 1.0) * 255 + 0.5).to(torch.uint8).cpu()
+    mode = torchvision.io.ImageReadMode.GRAY if x.shape[1] == 1 else torchvision.io.ImageReadMode.RGB
+    with warnings.catch_warnings():
+        # torchvision 0.29 deprecates its codecs in favour of torchcodec; they still give
+        # byte-for-byte the JPEG of PIL (tested), which is what the reference used.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        encoded = torchvision.io.encode_jpeg(list(pixels), quality=int(quality))
+        decoded = torch.stack(torchvision.io.decode_jpeg(encoded, mode=mode))
+    return decoded.to(device=x.device, dtype=x.dtype) / 255
+
+
+@register_corruption("saturate", "digital", ((0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1), (2.5, 0.2)))
+def saturate(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
+    """Scale and shift the HSV saturation: ``S = clip(S * a + b, 0, 1)``.
+
+    make_cifar_c.py: (a, b) = (0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1),
+    (2.5, 0.2) for severities 1..5 (one of the 4 extras), via skimage's
+    ``rgb2hsv``/``hsv2rgb``. A grayscale image is the achromatic RGB image,
+    whose saturation 0 becomes b with skimage's hue 0 (red): its pixels turn
+    (v, v (1 - b), v (1 - b)), returned as luma ``v * (1 - 0.701 b)`` -- a
+    darkening at severities 4 and 5 and the identity at 1-3. Deterministic.
+    """
+    a, b = param
+    if x.shape[1] == 1:
+        return (x - x * ((1 - LUMA[0]) * b)).clamp_(0.0, 1.0)
+    hsv = rgb_to_hsv(x)
+    hsv[:, 1] = (hsv[:, 1] * a + b).clamp_(0.0, 1.0)
+    return hsv_to_rgb(hsv).clamp_(0.0, 1.0)

@@ -20,3 +20,38 @@ def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator) ->
     """
     eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     return (x + sigma * eps).clamp_(0.0, 1.0)
+
+
+@register_corruption("shot_noise", "noise", (500, 250, 100, 75, 50))
+def shot_noise(x: torch.Tensor, rate: float, generator: torch.Generator) -> torch.Tensor:
+    """Poisson (photon-count) noise: ``clip(Poisson(x * rate) / rate, 0, 1)``.
+
+    make_cifar_c.py: ``np.clip(np.random.poisson(x * c) / c, 0, 1)`` with
+    c = 500, 250, 100, 75, 50 for severities 1..5; mean x, variance x / c.
+    """
+    return (torch.poisson(x * rate, generator=generator) / rate).clamp_(0.0, 1.0)
+
+
+@register_corruption("impulse_noise", "noise", (0.01, 0.02, 0.03, 0.05, 0.07))
+def impulse_noise(x: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:
+    """Salt-and-pepper noise: a fraction ``amount`` of the values set to 0 or 1 (even odds).
+
+    make_cifar_c.py: ``sk.util.random_noise(x, mode='s&p', amount=c)`` with
+    c = .01, .02, .03, .05, .07 for severities 1..5. As in skimage, every
+    channel value is hit independently (so a pixel can turn coloured), salt and
+    pepper are equally likely.
+    """
+    hit = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) < amount
+    salt = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) < 0.5
+    return torch.where(hit, salt.to(x.dtype), x)
+
+
+@register_corruption("speckle_noise", "noise", (0.06, 0.1, 0.12, 0.16, 0.2))
+def speckle_noise(x: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
+    """Multiplicative Gaussian noise: ``clip(x + x * sigma * eps, 0, 1)``, eps ~ N(0, 1).
+
+    make_cifar_c.py: ``np.clip(x + x * np.random.normal(size=x.shape, scale=c), 0, 1)``
+    with c = .06, .1, .12, .16, .2 for severities 1..5 (one of the 4 extras).
+    """
+    eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return (x + x * (sigma * eps)).clamp_(0.0, 1.0)

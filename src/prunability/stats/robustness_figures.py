@@ -16,24 +16,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from prunability.corruptions import CORRUPTIONS, SEVERITIES, corrupt_all_severities
-from prunability.io import atomic_path
+from prunability.stats.figures import _new_figure, _save_png
 
-
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig: Figure, path: str | Path) -> Path:
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=150)
-    return path
 
 
 def _show(ax, image: torch.Tensor) -> None:
@@ -54,7 +40,7 @@ def corruption_grid(image: torch.Tensor, path: str | Path, names: Sequence[str] 
     ``image`` is one uint8 image C x H x W (C = 1 or 3), e.g. the first test image.
     """
     names = list(names) if names is not None else CORRUPTIONS.names()
-    fig = _figure(1.1 * (len(severities) + 1) + 1.2, 1.1 * len(names) + 0.4)
+    fig = _new_figure(1.1 * (len(severities) + 1) + 1.2, 1.1 * len(names) + 0.4)
     axes = np.atleast_2d(fig.subplots(len(names), len(severities) + 1, squeeze=False))
     for row, name in zip(axes, names):
         outs = corrupt_all_severities(image.unsqueeze(0), name, severities, seed)
@@ -65,7 +51,7 @@ def corruption_grid(image: torch.Tensor, path: str | Path, names: Sequence[str] 
     axes[0][0].set_title("clean", fontsize=8)
     for ax, s in zip(axes[0][1:], severities):
         ax.set_title(f"severity {s}", fontsize=8)
-    return _save(fig, path)
+    return _save_png(fig, path)
 
 
 def robustness_curves(robustness: pd.DataFrame, path: str | Path) -> Path:
@@ -76,7 +62,7 @@ def robustness_curves(robustness: pd.DataFrame, path: str | Path) -> Path:
     severity, accuracy). Each point is the mean over models and corruptions.
     """
     methods = sorted(robustness["method"].unique()) or ["(none)"]
-    fig = _figure(3.6 * len(methods), 3.2)
+    fig = _new_figure(3.6 * len(methods), 3.2)
     axes = np.atleast_1d(fig.subplots(1, len(methods), sharey=True, squeeze=False)).ravel()
     sparsities = sorted(robustness["sparsity"].unique())
     colours = [f"C{i % 10}" for i in range(len(sparsities))]
@@ -95,4 +81,4 @@ def robustness_curves(robustness: pd.DataFrame, path: str | Path) -> Path:
         axes[-1].legend(fontsize=7)
     else:
         axes[0].text(0.5, 0.5, "no data", ha="center", va="center", transform=axes[0].transAxes)
-    return _save(fig, path)
+    return _save_png(fig, path)

@@ -1,0 +1,47 @@
+"""Plasma fractal (diamond-square) height maps, batched: the fog layer of CIFAR-10-C.
+
+make_cifar_c.py (Hendrycks & Dietterich 2019) builds fog from
+``plasma_fractal(mapsize=32, wibbledecay)``: a square map starts at 0, and at
+every scale the centres of squares, then the midpoints of their edges, get the
+mean of their four neighbours (wrapping around) plus a uniform perturbation
+``wibble * U(-wibble, wibble)``; ``wibble`` starts at 100 and is divided by
+``wibbledecay`` per scale. The map is shifted and scaled to [0, 1]. Here every
+image of a batch draws its own map in one pass.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _perturbed_mean(total: torch.Tensor, wibble: float, generator: torch.Generator) -> torch.Tensor:
+    noise = torch.rand(total.shape, generator=generator, device=total.device, dtype=total.dtype)
+    return total / 4 + wibble * (noise * (2 * wibble) - wibble)
+
+
+def plasma_fractal(n: int, mapsize: int, wibbledecay: float, generator: torch.Generator,
+                   device: torch.device | str, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """N x mapsize x mapsize maps in [0, 1]; ``mapsize`` a power of two."""
+    if mapsize < 2 or mapsize & (mapsize - 1):
+        raise ValueError(f"mapsize must be a power of two >= 2, got {mapsize}")
+    maps = torch.zeros((n, mapsize, mapsize), dtype=dtype, device=device)
+    step, wibble = mapsize, 100.0
+    while step >= 2:
+        half = step // 2
+        corners = maps[:, ::step, ::step]
+        squares = corners + corners.roll(-1, 1)
+        squares = squares + squares.roll(-1, 2)
+        maps[:, half::step, half::step] = _perturbed_mean(squares, wibble, generator)
+        centres, corners = maps[:, half::step, half::step], maps[:, ::step, ::step]
+        left = centres + centres.roll(1, 1) + corners + corners.roll(-1, 2)
+        maps[:, ::step, half::step] = _perturbed_mean(left, wibble, generator)
+        top = centres + centres.roll(1, 2) + corners + corners.roll(-1, 1)
+        maps[:, half::step, ::step] = _perturbed_mean(top, wibble, generator)
+        step //= 2
+        wibble /= wibbledecay
+    maps -= maps.amin((1, 2), keepdim=True)
+    return maps / maps.amax((1, 2), keepdim=True)
+
+
+def next_power_of_two(size: int) -> int:
+    return 1 << max(1, (int(size) - 1).bit_length())

@@ -1,0 +1,93 @@
+"""Fixed resampling operators as matrices: scipy's ``clipped_zoom`` and PIL's BOX resize.
+
+Both are separable and identical for every image of a batch, so each is a pair
+of small matrices (rows, columns) and a corruption applies it to the whole
+batch as ``A @ x @ B.T`` -- no per-image loop and no interpolation
+convention of ``torch.nn.functional.interpolate`` to reconcile with the
+reference's.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+
+@lru_cache(maxsize=256)
+def _zoom_matrix_np(size: int, factor: float) -> np.ndarray:
+    """size x size matrix of make_cifar_c.py's ``clipped_zoom`` along one axis.
+
+    The reference crops the central ``ceil(size / factor)`` pixels, zooms them
+    with ``scipy.ndimage.zoom(order=1)`` to ``round(crop * factor)`` pixels
+    (scipy maps output o to input ``o * (crop - 1) / (out - 1)``, i.e. corners
+    aligned) and trims the centre ``size`` pixels. Linear interpolation: two
+    taps per output pixel.
+    """
+    crop = int(math.ceil(size / factor))
+    top = (size - crop) // 2
+    out = int(round(crop * factor))
+    trim = (out - size) // 2
+    scale = (crop - 1) / (out - 1) if out > 1 else 0.0
+    matrix = np.zeros((size, size))
+    for i in range(size):
+        coord = (i + trim) * scale
+        lo = min(int(math.floor(coord)), crop - 1)
+        frac = coord - lo
+        matrix[i, top + lo] += 1.0 - frac
+        if frac > 0:
+            matrix[i, top + lo + 1] += frac
+    return matrix
+
+
+def zoom_matrix(size: int, factor: float, like: torch.Tensor) -> torch.Tensor:
+    """``_zoom_matrix_np`` as a tensor with ``like``'s dtype and device."""
+    return torch.as_tensor(_zoom_matrix_np(int(size), float(factor)), dtype=like.dtype, device=like.device)
+
+
+def clipped_zoom(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Zoom the centre of every image by ``factor`` >= 1, keeping H x W (the reference's helper)."""
+    rows = zoom_matrix(x.shape[-2], factor, x)
+    cols = zoom_matrix(x.shape[-1], factor, x)
+    return rows @ x @ cols.T
+
+
+@lru_cache(maxsize=256)
+def _box_matrix_np(in_size: int, out_size: int) -> np.ndarray:
+    """out x in matrix of PIL's ``Image.resize(..., Image.BOX)`` along one axis.
+
+    PIL centres output pixel j at ``(j + 0.5) * scale`` in input coordinates
+    (scale = in / out), widens the box filter to the scale when shrinking and
+    gives each input pixel whose centre falls in the box the weight 1 (then
+    normalises). Enlarging therefore copies pixels (blocks); shrinking averages
+    whole pixels.
+    """
+    scale = in_size / out_size
+    support = 0.5 * max(scale, 1.0)
+    matrix = np.zeros((out_size, in_size))
+    for j in range(out_size):
+        center = (j + 0.5) * scale
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), in_size)
+        for i in range(lo, hi):
+            t = (i - center + 0.5) / max(scale, 1.0)
+            if -0.5 < t <= 0.5:  # PIL's box: (-1/2, 1/2]
+                matrix[j, i] = 1.0
+        matrix[j] /= matrix[j].sum()
+    return matrix
+
+
+def box_resize(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """PIL BOX resize of every image of ``x`` to ``height`` x ``width``."""
+    rows = torch.as_tensor(_box_matrix_np(x.shape[-2], int(height)), dtype=x.dtype, device=x.device)
+    cols = torch.as_tensor(_box_matrix_np(x.shape[-1], int(width)), dtype=x.dtype, device=x.device)
+    return rows @ x @ cols.T
+
+
+def symmetric_index(size: int, radius: int, device: torch.device | str) -> torch.Tensor:
+    """Indices 0..size-1 of ``range(-radius, size + radius)`` under half-sample symmetric
+    reflection (scipy's ``mode='reflect'``: d c b a | a b c d), for any radius."""
+    idx = torch.arange(-radius, size + radius, device=device) % (2 * size)
+    return torch.where(idx >= size, 2 * size - 1 - idx, idx)

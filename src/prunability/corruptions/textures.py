@@ -1,0 +1,42 @@
+"""A procedural frost texture: the stand-in for the photographs frost1.png..frost5.jpg.
+
+make_cifar_c.py (Hendrycks & Dietterich 2019) adds a random 32 x 32 crop of one
+of five frost photographs (shrunk to a fifth of their size) to the image. Those
+photographs are not part of any installable package, so the texture is
+synthesised: ice crystals are thin bright streaks in a few directions (sparse
+seeds drawn along lines with the motion-blur kernel, at random angles per
+image), over a cloudy plasma-fractal haze, tinted pale blue (blue > green >
+red, as in the photographs). The constants below were chosen by eye to give a
+mean of about 0.45 and a standard deviation of about 0.2 on the [0, 1] scale,
+close to crops of the photographs; the texture is NOT pixel-identical to any
+crop of the released files, so ``frost`` here is a faithful kind of
+corruption, not a reproduction of CIFAR-10-C's frost.npy.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from prunability.corruptions.fractal import next_power_of_two, plasma_fractal
+from prunability.corruptions.motion import motion_blur
+
+TINT = (0.80, 0.90, 1.0)  # r, g, b multipliers: pale blue ice
+SEED_DENSITY = 0.06  # fraction of pixels that start a crystal streak
+STREAKS = 3  # crystal directions per image
+HAZE, CRYSTALS = 0.55, 2.2  # weights of the haze and of the crystal streaks
+
+
+def frost_texture(n: int, height: int, width: int, generator: torch.Generator,
+                  device: torch.device | str, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """N x 3 x H x W frost textures with values in [0, 1]."""
+    size = next_power_of_two(max(height, width))
+    haze = plasma_fractal(n, size, 2.0, generator, device, dtype)[:, None, :height, :width]
+    crystals = torch.zeros((n, 1, height, width), dtype=dtype, device=device)
+    for _ in range(STREAKS):
+        u = torch.rand((n, 1, height, width), generator=generator, device=device, dtype=dtype)
+        seeds = (u < SEED_DENSITY).to(dtype)
+        angles = torch.rand(n, generator=generator, device=device, dtype=dtype) * 360.0
+        crystals = torch.maximum(crystals, motion_blur(seeds, 3.0, 2.0, angles))
+    gray = (HAZE * haze + CRYSTALS * crystals).clamp_(0.0, 1.0)
+    tint = torch.tensor(TINT, dtype=dtype, device=device).view(1, 3, 1, 1)
+    return gray * tint

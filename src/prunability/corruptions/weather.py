@@ -1,0 +1,110 @@
+"""Weather corruptions of CIFAR-10-C (Hendrycks & Dietterich 2019, ICLR,
+"Benchmarking Neural Network Robustness to Common Corruptions and
+Perturbations"), with the 32x32 parameters of ``make_cifar_c.py``.
+
+Spatial parameters are in pixels of a 32 x 32 image and are applied unchanged
+to images of other sizes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from prunability.corruptions import motion
+from prunability.corruptions.color import to_channels, to_gray
+from prunability.corruptions.fractal import next_power_of_two, plasma_fractal
+from prunability.corruptions.registry import register_corruption
+from prunability.corruptions.resample import clipped_zoom
+from prunability.corruptions.textures import frost_texture
+
+SNOW = (
+    (0.1, 0.2, 1, 0.6, 8, 3, 0.95),
+    (0.1, 0.2, 1, 0.5, 10, 4, 0.9),
+    (0.15, 0.3, 1.75, 0.55, 10, 4, 0.9),
+    (0.25, 0.3, 2.25, 0.6, 12, 6, 0.85),
+    (0.3, 0.3, 1.25, 0.65, 14, 12, 0.8),
+)
+
+
+def _snow_layer(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
+    """N x 1 x H x W falling snow: thresholded zoomed noise, quantised, motion-blurred."""
+    loc, scale, zoom, threshold, radius, sigma, _ = param
+    n, _, h, w = x.shape
+    layer = loc + scale * torch.randn((n, 1, h, w), generator=generator, device=x.device, dtype=x.dtype)
+    layer = clipped_zoom(layer, zoom)
+    layer = torch.where(layer < threshold, torch.zeros_like(layer), layer)
+    layer = torch.floor(layer.clamp(0.0, 1.0) * 255) / 255  # the reference's uint8 PNG
+    angles = torch.rand(n, generator=generator, device=x.device, dtype=torch.float64) * 90.0 - 135.0
+    layer = motion.motion_blur(layer, radius, sigma, angles)
+    return torch.floor(layer * 255 + 0.5) / 255  # ImageMagick writes 8-bit, rounded
+
+
+@register_corruption("snow", "weather", SNOW)
+def snow(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
+    """Snowflakes streaking down, over a whitened image.
+
+    make_cifar_c.py: (loc, scale, zoom, threshold, blur radius, blur sigma,
+    blend) per severity as in ``SNOW``. A layer N(loc, scale) per pixel is
+    zoomed (``clipped_zoom``), zeroed below the threshold, saved as an 8-bit
+    image and motion-blurred by ImageMagick at an angle ~ U(-135, -45); the
+    image becomes ``blend * x + (1 - blend) * max(x, 1.5 * gray(x) + 0.5)``
+    and the layer and its 180-degree rotation are added, then clipped.
+    ImageMagick's motion blur is replaced by the torch port in
+    ``prunability.corruptions.motion``. Grayscale images use themselves as gray.
+    """
+    blend = param[6]
+    layer = _snow_layer(x, param, generator)
+    whitened = torch.maximum(x, to_gray(x) * 1.5 + 0.5)
+    out = blend * x + (1 - blend) * whitened
+    return (out + layer + layer.flip(-2, -1)).clamp_(0.0, 1.0)
+
+
+@register_corruption("frost", "weather", ((1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4), (0.75, 0.45)))
+def frost(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
+    """Frost on the lens: ``clip(a * x + b * texture, 0, 1)``.
+
+    make_cifar_c.py: (a, b) = (1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4),
+    (0.75, 0.45) for severities 1..5, with a random crop of a frost
+    photograph as the texture. The photographs are not available, so the
+    texture is the procedural one of ``prunability.corruptions.textures``
+    (same kind and similar statistics, NOT the released pixels). Grayscale
+    images get the texture's luma.
+    """
+    a, b = param
+    n, c, h, w = x.shape
+    texture = to_channels(frost_texture(n, h, w, generator, x.device, x.dtype), c)
+    return (a * x + b * texture).clamp_(0.0, 1.0)
+
+
+@register_corruption("fog", "weather", ((0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75)))
+def fog(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
+    """Fog: add a plasma fractal and rescale to keep the image's maximum.
+
+    make_cifar_c.py: (amount, wibbledecay) = (.2,3), (.5,3), (0.75,2.5), (1,2),
+    (1.5,1.75) for severities 1..5; ``(x + amount * plasma_fractal(32,
+    wibbledecay)) * max(x) / (max(x) + amount)``, clipped, the fractal shared
+    by the channels and ``max(x)`` taken over the whole image. The map is 32 x
+    32 (or the next power of two for larger images), cropped to H x W.
+    """
+    amount, decay = param
+    n, _, h, w = x.shape
+    size = max(32, next_power_of_two(max(h, w)))
+    layer = plasma_fractal(n, size, decay, generator, x.device, x.dtype)[:, None, :h, :w]
+    peak = x.amax((1, 2, 3), keepdim=True)
+    return ((x + amount * layer) * peak / (peak + amount)).clamp_(0.0, 1.0)
+
+
+@register_corruption("brightness", "weather", (0.05, 0.1, 0.15, 0.2, 0.3))
+def brightness(x: torch.Tensor, shift: float, generator: torch.Generator) -> torch.Tensor:
+    """Brighten: add ``shift`` to the HSV value channel, clipped, hue and saturation kept.
+
+    make_cifar_c.py: ``rgb2hsv``, ``V = clip(V + c, 0, 1)``, ``hsv2rgb`` with
+    c = .05, .1, .15, .2, .3 for severities 1..5. Closed form: each RGB pixel
+    is scaled by ``clip(V + c) / V`` (V its largest channel); a grayscale image
+    is its own V, so it becomes ``clip(x + c, 0, 1)``. Deterministic.
+    """
+    v = x.amax(1, keepdim=True)
+    brighter = (v + shift).clamp_(0.0, 1.0)
+    scaled = x * (brighter / torch.where(v > 0, v, 1.0))
+    # The largest channel IS the new V (exactly, as in hsv2rgb); black turns gray.
+    return torch.where((x == v) | (v == 0), brighter, scaled).clamp_(0.0, 1.0)

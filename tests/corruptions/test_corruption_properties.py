@@ -1,0 +1,250 @@
+"""Properties that fail if a corruption is wrong: no-op parameters, noise moments,
+closed forms, and the reference operations (scipy, PIL, make_cifar_c.py's loops)."""
+
+import colorsys
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy import ndimage
+
+from prunability.corruptions import CORRUPTIONS, SEVERITIES, corrupt, corrupt_all_severities
+from prunability.corruptions import blur, digital, noise, weather
+from prunability.corruptions.fractal import plasma_fractal
+from prunability.corruptions.motion import motion_blur, motion_kernel
+from prunability.corruptions.resample import clipped_zoom
+from prunability.corruptions.spatter import canny, edge_distance
+
+from corruption_images import gen, rand_uint8, smooth_uint8
+
+
+def unit(x):
+    return x.double() / 255
+
+
+# --- no-op parameters return the input
+@pytest.mark.parametrize("fn, param", [
+    (noise.gaussian_noise, 0.0), (noise.speckle_noise, 0.0), (noise.impulse_noise, 0.0),
+    (digital.contrast, 1.0), (weather.brightness, 0.0), (digital.saturate, (1.0, 0.0)),
+    (blur.zoom_blur, (1.0,)), (digital.pixelate, 1.0), (weather.fog, (0.0, 2.0)), (weather.frost, (1.0, 0.0)),
+    (blur.defocus_blur, (0.3, 0.01)), (blur.motion_blur, (6, 0.01)), (digital.elastic_transform, (0.0, 0.0, 0.0)),
+])
+def test_no_op_parameter_returns_input(fn, param):
+    x = unit(smooth_uint8(2, 3, 16, 16))
+    torch.testing.assert_close(fn(x, param, gen()), x, rtol=0, atol=1e-6)  # zoom_blur works in float32
+
+
+def test_shot_noise_with_huge_rate_is_nearly_identity():
+    x = unit(smooth_uint8(2, 3, 16, 16))
+    assert (noise.shot_noise(x, 1e9, gen()) - x).abs().max() < 1e-3
+
+
+# --- noise moments on flat gray
+@pytest.mark.parametrize("severity", SEVERITIES)
+def test_shot_noise_mean_and_variance_on_gray(severity):
+    rate = CORRUPTIONS.get("shot_noise").param(severity)
+    x = torch.full((4, 3, 64, 64), 0.5, dtype=torch.float64)
+    out = noise.shot_noise(x, rate, gen(severity))
+    assert abs(out.mean().item() - 0.5) < 0.01 * 0.5
+    assert abs(out.std().item() / (0.5 / rate) ** 0.5 - 1) < 0.05
+
+
+@pytest.mark.parametrize("severity", SEVERITIES)
+def test_speckle_noise_std_is_proportional_to_intensity(severity):
+    sigma = CORRUPTIONS.get("speckle_noise").param(severity)
+    x = torch.full((4, 3, 64, 64), 0.4, dtype=torch.float64)
+    out = noise.speckle_noise(x, sigma, gen(severity))
+    assert abs(out.mean().item() - 0.4) < 0.03 * 0.4 * sigma
+    assert abs(out.std().item() / (0.4 * sigma) - 1) < 0.05
+
+
+@pytest.mark.parametrize("severity", SEVERITIES)
+def test_impulse_noise_hits_the_amount_half_salt_half_pepper(severity):
+    amount = CORRUPTIONS.get("impulse_noise").param(severity)
+    x = torch.full((8, 3, 64, 64), 0.5, dtype=torch.float64)
+    out = noise.impulse_noise(x, amount, gen(severity))
+    salt, pepper = (out == 1).double().mean().item(), (out == 0).double().mean().item()
+    assert abs((salt + pepper) / amount - 1) < 0.08
+    assert abs(salt / (salt + pepper) - 0.5) < 0.06
+    assert ((out == 0.5) | (out == 0) | (out == 1)).all()
+
+
+# --- closed forms
+@pytest.mark.parametrize("severity", SEVERITIES)
+def test_brightness_closed_form(severity):
+    c = CORRUPTIONS.get("brightness").param(severity)
+    gray = unit(smooth_uint8(2, 1, 8, 8))
+    assert torch.equal(weather.brightness(gray, c, None), (gray + c).clamp(0, 1))
+    rgb = unit(smooth_uint8(2, 3, 16, 16))
+    v = rgb.amax(1, keepdim=True)
+    expected = torch.where(v > 0, rgb * (v + c).clamp(0, 1) / v, (v + c).clamp(0, 1))
+    torch.testing.assert_close(weather.brightness(rgb, c, None), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("severity", SEVERITIES)
+def test_saturate_matches_colorsys_per_pixel(severity):
+    a, b = CORRUPTIONS.get("saturate").param(severity)
+    rgb = unit(torch.cat([rand_uint8((1, 3, 8, 8)), torch.full((1, 3, 8, 8), 90, dtype=torch.uint8)]))
+    out = digital.saturate(rgb, (a, b), None)
+    pixels = rgb.permute(0, 2, 3, 1).reshape(-1, 3).tolist()
+    expected = []
+    for r, g, bl in pixels:
+        h, s, v = colorsys.rgb_to_hsv(r, g, bl)
+        expected.append(colorsys.hsv_to_rgb(h, min(max(s * a + b, 0.0), 1.0), v))
+    expected = torch.tensor(expected, dtype=torch.float64).reshape(2, 8, 8, 3).permute(0, 3, 1, 2)
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+
+
+def test_saturate_gray_is_luma_of_the_tinted_achromatic_image():
+    gray = unit(smooth_uint8(1, 1, 8, 8))
+    for a, b in CORRUPTIONS.get("saturate").params:
+        rgb = digital.saturate(gray.expand(-1, 3, -1, -1), (a, b), None)
+        luma = 0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]
+        torch.testing.assert_close(digital.saturate(gray, (a, b), None)[:, 0], luma, rtol=0, atol=1e-12)
+    assert torch.equal(corrupt(smooth_uint8(1, 1, 8, 8), "saturate", 1, 0), smooth_uint8(1, 1, 8, 8))
+
+
+# --- reference operations
+def test_defocus_blur_matches_scipy_correlation_with_the_disk():
+    x = unit(smooth_uint8(2, 3, 16, 16))
+    for radius, alias in CORRUPTIONS.get("defocus_blur").params:
+        grid = np.arange(-8, 9)
+        xx, yy = np.meshgrid(grid, grid)
+        disk = (xx**2 + yy**2 <= radius**2).astype(np.float32)
+        disk /= disk.sum()
+        taps = np.exp(-((np.arange(3) - 1.0) ** 2) / (2 * alias**2))
+        taps = (taps / taps.sum()).astype(np.float32)
+        kernel = ndimage.correlate1d(ndimage.correlate1d(disk, taps, 0, mode="mirror"), taps, 1, mode="mirror")
+        ref = np.stack([[ndimage.correlate(ch, kernel, mode="mirror") for ch in img] for img in x.numpy()])
+        out = blur.defocus_blur(x, (radius, alias), None)
+        np.testing.assert_allclose(out.numpy(), np.clip(ref, 0, 1), rtol=0, atol=1e-6)
+
+
+def reference_clipped_zoom(img, factor):
+    """make_cifar_c.py's clipped_zoom on an H x W x C array (transcribed)."""
+    h = img.shape[0]
+    ch = int(np.ceil(h / factor))
+    top = (h - ch) // 2
+    img = ndimage.zoom(img[top:top + ch, top:top + ch], (factor, factor, 1), order=1)
+    trim = (img.shape[0] - h) // 2
+    return img[trim:trim + h, trim:trim + h]
+
+
+@pytest.mark.parametrize("size", [32, 9])
+def test_clipped_zoom_matches_scipy_zoom(size):
+    x = unit(smooth_uint8(2, 3, size, size))
+    for factor in CORRUPTIONS.get("zoom_blur").params[4] + (1.75, 2.25):
+        ours = clipped_zoom(x, factor).permute(0, 2, 3, 1).numpy()
+        ref = np.stack([reference_clipped_zoom(img, factor) for img in x.permute(0, 2, 3, 1).numpy()])
+        np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+
+
+def test_zoom_blur_matches_make_cifar_c():
+    x = unit(smooth_uint8(2, 3, 32, 32))
+    for factors in CORRUPTIONS.get("zoom_blur").params:
+        hwc = x.permute(0, 2, 3, 1).numpy().astype(np.float32)
+        ref = np.stack([(img + sum(reference_clipped_zoom(img, z) for z in factors)) / (len(factors) + 1) for img in hwc])
+        out = blur.zoom_blur(x, factors, None).permute(0, 2, 3, 1).numpy()
+        np.testing.assert_allclose(out, np.clip(ref, 0, 1), rtol=0, atol=1e-5)
+
+
+def test_glass_shuffle_equals_the_reference_loop_with_numpy_views():
+    x = rand_uint8((2, 3, 12, 10))
+    dy, dx = torch.randint(-1, 1, (2, 2, 10, 8), generator=gen())
+    out = blur.shuffle_pixels(x, dy, dx)
+    for n in range(2):
+        img = x[n].permute(1, 2, 0).numpy().copy()  # H x W x C, like the reference
+        for h in range(12 - 1, 1, -1):
+            for w in range(10 - 1, 1, -1):
+                hp, wp = h + int(dy[n, h - 2, w - 2]), w + int(dx[n, h - 2, w - 2])
+                img[h, w], img[hp, wp] = img[hp, wp], img[h, w]  # views: a copy, not a swap
+        assert np.array_equal(out[n].permute(1, 2, 0).numpy(), img)
+
+
+def test_pixelate_matches_pil_box_resizes_and_returns_blocks():
+    x = rand_uint8((2, 3, 32, 32))
+    for s, c in zip(SEVERITIES, CORRUPTIONS.get("pixelate").params):
+        out = corrupt(x, "pixelate", s, seed=0)
+        for n in range(2):
+            im = Image.fromarray(x[n].permute(1, 2, 0).numpy())
+            ref = np.array(im.resize((int(32 * c), int(32 * c)), Image.BOX).resize((32, 32), Image.BOX))
+            assert np.abs(out[n].permute(1, 2, 0).numpy().astype(int) - ref).max() <= 1
+        # blocks: enlarging copies pixels, so only int(32 c) distinct rows and columns remain
+        assert len(torch.unique(out[0], dim=1)) <= int(32 * c)
+        assert len(torch.unique(out[0], dim=2)) <= int(32 * c)
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+def test_jpeg_is_a_real_jpeg_round_trip_identical_to_pil(channels):
+    x = smooth_uint8(2, channels, 32, 32)
+    for s, quality in zip(SEVERITIES, CORRUPTIONS.get("jpeg_compression").params):
+        out = corrupt(x, "jpeg_compression", s, seed=0)
+        for n in range(2):
+            arr = x[n].permute(1, 2, 0).numpy()
+            buffer = io.BytesIO()
+            Image.fromarray(arr if channels == 3 else arr[..., 0]).save(buffer, "JPEG", quality=quality)
+            ref = np.array(Image.open(buffer)).reshape(32, 32, channels)
+            assert np.array_equal(out[n].permute(1, 2, 0).numpy(), ref)
+
+
+def test_motion_blur_is_a_one_sided_line():
+    taps = motion_kernel(6, 2.0)
+    assert len(taps) == 13 and abs(sum(taps) - 1) < 1e-12 and taps == sorted(taps, reverse=True)
+    x = torch.zeros(2, 1, 16, 16, dtype=torch.float64)
+    x[:, 0, 8, 8] = 1.0
+    out = motion_blur(x, 6, 2.0, torch.tensor([0.0, 90.0]))
+    # angle 0: the output at column p reads columns p .. p + 12, so the dot smears to the left
+    torch.testing.assert_close(out[0, 0, 8, :9].flip(0), torch.tensor(taps[:9], dtype=torch.float64))
+    assert out[0, 0, 8, 9:].abs().sum() == 0 and out[0, 0, :8].abs().sum() == 0
+    # angle 90: the same, upwards
+    torch.testing.assert_close(out[1, 0, :9, 8].flip(0), torch.tensor(taps[:9], dtype=torch.float64))
+
+
+def test_plasma_fractal_range_and_independence():
+    maps = plasma_fractal(3, 32, 2.0, gen(), "cpu")
+    assert maps.shape == (3, 32, 32)
+    assert torch.equal(maps.amin((1, 2)), torch.zeros(3, dtype=maps.dtype)) and torch.equal(maps.amax((1, 2)), torch.ones(3, dtype=maps.dtype))
+    assert not torch.equal(maps[0], maps[1])
+
+
+def test_fog_keeps_black_black_and_scales_by_the_image_maximum():
+    x = torch.zeros(1, 3, 16, 16, dtype=torch.float64)
+    assert torch.equal(weather.fog(x, (1.5, 1.75), gen()), x)
+    y = unit(smooth_uint8(1, 3, 16, 16))
+    assert weather.fog(y, (0.2, 3), gen()).max() <= y.max() + 1e-12
+
+
+def test_canny_and_edge_distance_on_a_square():
+    img = torch.zeros(1, 1, 16, 16, dtype=torch.float64)
+    img[..., 4:12, 4:12] = 255
+    edges = canny(img)
+    assert edges[0, 0, 4:12, 4:12].any() and not edges[0, 0, 7:9, 7:9].any() and not edges[0, 0, 0].any()
+    dist = edge_distance(edges, 20.0)[0, 0].numpy()
+    ref = ndimage.distance_transform_edt(~edges[0, 0].numpy())
+    np.testing.assert_allclose(dist, np.minimum(ref, 20), atol=1e-5)
+
+
+def test_spatter_mud_pastes_brown_and_water_only_brightens():
+    x = unit(smooth_uint8(4, 3, 32, 32))
+    params = CORRUPTIONS.get("spatter").params
+    water = CORRUPTIONS.get("spatter").apply(x, params[2], gen())
+    assert (water >= x - 1e-12).all() and (water > x).any()
+    mud = CORRUPTIONS.get("spatter").apply(x, params[4], gen())
+    assert (mud != x).any()
+
+
+def test_glass_blur_severity_1_keeps_pixel_values_from_the_neighbourhood():
+    x = smooth_uint8(2, 3, 16, 16)
+    out = corrupt(x, "glass_blur", 1, seed=0)  # sigma 0.05: blur is the identity
+    assert torch.equal(out[..., :2, :], x[..., :2, :]) and torch.equal(out[..., :, :2], x[..., :, :2])
+    assert not torch.equal(out, x)
+
+
+def test_corrupt_all_severities_on_uint8_equals_float_path_then_truncation():
+    x = smooth_uint8(2, 3, 16, 16)
+    for name in ("fog", "elastic_transform", "snow"):
+        u = corrupt_all_severities(x, name, [3], seed=2)[3]
+        f = corrupt_all_severities(x.double() / 255, name, [3], seed=2)[3]
+        assert torch.equal(u, (f * 255).to(torch.uint8))
