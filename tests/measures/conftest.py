@@ -10,28 +10,38 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from prunability.config import DatasetConfig, MeasureConfig, PruningConfig
+from prunability.config import DatasetConfig, MeasureConfig, PruningConfig, schema
 from prunability.data.digits import load_digits
 from prunability.data.split import PreparedData, as_float
 from prunability.measures import MEASURES, MeasureContext
 from prunability.models import Classifier, build_model
 
-MEASURE_DEFAULTS = dict(  # the schema defaults
-    margin_percentile=10.0, prunability_tolerance=0.1, prunability_steps=12, pac_bayes_accuracy_drop=0.1,
-    pac_bayes_samples=10, pac_bayes_steps=15, pac_bayes_sigma_max=2.0,
-)
+MEASURE_DEFAULTS = {  # the schema defaults of every measure setting
+    key: spec["default"] for key, spec in schema()["properties"]["measures"]["properties"].items() if key != "names"
+}
 
 
-def context(model, init_model=None, x=None, y=None, *, include_biases=False, include_norm=False, **measure):
-    """A MeasureContext with schema-default settings, overridable by keyword."""
+PRUNING_DEFAULTS = {  # the schema defaults, so that new pruning settings need no change here
+    key: tuple(spec["default"]) if isinstance(spec.get("default"), list) else spec.get("default")
+    for key, spec in schema()["properties"]["pruning"]["properties"].items()
+}
+
+NO_INIT = object()
+
+
+def context(model, init_model=None, x=None, y=None, *, include_biases=False, include_norm=False, history=None,
+            milestones=None, **measure):
+    """A MeasureContext with schema-default settings, overridable by keyword.
+    ``init_model=None`` uses a copy of ``model``; ``NO_INIT`` gives a context without one."""
     cfg = MeasureConfig(names=tuple(MEASURES.names()), **{**MEASURE_DEFAULTS, **measure})
-    pruning = PruningConfig(
-        methods=("global_magnitude",), sparsities=(0.5,), include_biases=include_biases,
-        include_norm=include_norm, seed=0,
-    )
+    pruning = PruningConfig(**{
+        **PRUNING_DEFAULTS, "methods": ("global_magnitude",), "sparsities": (0.5,),
+        "include_biases": include_biases, "include_norm": include_norm, "seed": 0,
+    })
     return MeasureContext(
-        model=model.eval(), init_model=(init_model if init_model is not None else copy.deepcopy(model)).eval(),
-        x_train=x, y_train=y, config=cfg, pruning=pruning,
+        model=model.eval(),
+        init_model=None if init_model is NO_INIT else (init_model if init_model is not None else copy.deepcopy(model)).eval(),
+        x_train=x, y_train=y, config=cfg, pruning=pruning, history=history, milestones=milestones,
     )
 
 
@@ -64,13 +74,21 @@ def make_context():
 
 
 @pytest.fixture
+def no_init():
+    """Pass as ``init_model`` for a context whose model has no saved initialization."""
+    return NO_INIT
+
+
+@pytest.fixture
 def make_plain():
     return plain
 
 
 @pytest.fixture(scope="session")
 def digits() -> PreparedData:
-    cfg = DatasetConfig(name="digits", root="data", download=False, test_fraction=0.3, split_seed=0, train_eval_size=0)
+    defaults = {k: v.get("default") for k, v in schema()["properties"]["dataset"]["properties"].items()}
+    cfg = DatasetConfig(**{**defaults, "name": "digits", "root": "data", "download": False, "test_fraction": 0.3,
+                           "split_seed": 0, "train_eval_size": 0})
     return PreparedData.from_split(load_digits(cfg), train_eval_size=0, seed=0)
 
 

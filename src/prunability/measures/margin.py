@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from prunability.evaluation import logits_of
-from prunability.measures.context import MEASURES
+from prunability.measures.context import MeasureFailed, register
 
 
 def margins(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -35,7 +37,15 @@ def margin_gamma(ctx) -> float:
     return ctx.cached("margin_gamma", lambda: percentile(training_margins(ctx), ctx.config.margin_percentile))
 
 
-@MEASURES.register("inverse_margin")
+def log_margin_squared(ctx) -> float:
+    """2 log γ, for the "/margin" forms of the norm measures; fails where γ ≤ 0."""
+    gamma = margin_gamma(ctx)
+    if gamma <= 0:
+        raise MeasureFailed(f"the {ctx.config.margin_percentile:g}th-percentile training margin is {gamma:.3g} ≤ 0, so log γ is undefined")
+    return 2.0 * math.log(gamma)
+
+
+@register("inverse_margin", sign=+1)
 def inverse_margin(ctx) -> float:
     """1/γ²: Jiang et al. 2020, "Fantastic Generalization Measures", eq. (22).
 

@@ -1,5 +1,6 @@
 """Size and norm measures of Jiang et al. 2020, "Fantastic Generalization
-Measures and Where to Find Them" (arXiv 1912.02178), on the BN-folded net."""
+Measures and Where to Find Them" (arXiv 1912.02178), on the BN-folded net,
+and the per-layer squared norms that the spectral and Frobenius bounds share."""
 
 from __future__ import annotations
 
@@ -8,17 +9,10 @@ import math
 
 import torch
 
-from prunability.measures.context import MEASURES
+from prunability.measures.context import register
 from prunability.measures.folding import folded_net
+from prunability.measures.margin import margin_gamma
 from prunability.measures.weights import initial_weights, trained_weights
-
-
-@MEASURES.register("num_params")
-def num_params(ctx) -> float:
-    """ω, the number of parameters (Jiang et al. 2020, eq. 20), counted on the
-    trained ``model.net`` as built (biases and BN affines included; the input
-    normalization holds buffers, not parameters)."""
-    return float(sum(p.numel() for p in ctx.model.net.parameters()))
 
 
 def spectral_norm(matrix: torch.Tensor) -> float:
@@ -26,29 +20,76 @@ def spectral_norm(matrix: torch.Tensor) -> float:
     return torch.linalg.matrix_norm(matrix.double(), ord=2).item()
 
 
-@MEASURES.register("log_spectral_norm_sum")
+def frobenius_norm(matrix: torch.Tensor) -> float:
+    """‖W‖_F, in float64."""
+    return torch.linalg.matrix_norm(matrix.double(), ord="fro").item()
+
+
+def log(x: float) -> float:
+    """Natural log with log 0 = −inf (an all-zero layer), not an exception."""
+    return math.log(x) if x > 0 else float("-inf")
+
+
+def _checked_pairs(ctx) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    trained, initial = trained_weights(ctx), initial_weights(ctx)
+    if [w.shape for w in trained] != [w.shape for w in initial]:
+        raise ValueError("trained and initial models have different layer shapes")
+    return list(zip(trained, initial))
+
+
+def spectral_sq(ctx) -> list[float]:
+    """‖W_i‖₂² per layer (cached)."""
+    return ctx.cached("spectral_sq", lambda: [spectral_norm(w) ** 2 for w in trained_weights(ctx)])
+
+
+def frobenius_sq(ctx) -> list[float]:
+    """‖W_i‖_F² per layer (cached)."""
+    return ctx.cached("frobenius_sq", lambda: [frobenius_norm(w) ** 2 for w in trained_weights(ctx)])
+
+
+def distance_frobenius_sq(ctx) -> list[float]:
+    """‖W_i − W_i⁰‖_F² per layer (cached)."""
+    return ctx.cached("distance_frobenius_sq", lambda: [frobenius_norm(w - w0) ** 2 for w, w0 in _checked_pairs(ctx)])
+
+
+@register("num_params", sign=+1)
+def num_params(ctx) -> float:
+    """ω, the number of parameters (Jiang et al. 2020, eq. 20), counted on the
+    trained ``model.net`` as built (biases and BN affines included; the input
+    normalization holds buffers, not parameters)."""
+    return float(sum(p.numel() for p in ctx.model.net.parameters()))
+
+
+@register("log_spectral_norm_sum", sign=+1)
 def log_spectral_norm_sum(ctx) -> float:
     """Σ_i log ‖W_i‖₂²: the log of the product of squared spectral norms
-    (Jiang et al. 2020, eq. 32), conv kernels as out × (in·k·k) matrices.
+    (Jiang et al. 2020, eq. 32, "log.prod.of.spec"), conv kernels as
+    out × (in·k·k) matrices.
 
     The sum of logs, not the log of the product, so that deep nets do not overflow.
     A layer whose weights are all zero gives −inf.
     """
-    return sum(2.0 * _log(spectral_norm(w)) for w in trained_weights(ctx))
+    return sum(log(s) for s in spectral_sq(ctx))
 
 
-def _log(x: float) -> float:
-    return math.log(x) if x > 0 else float("-inf")
-
-
-@MEASURES.register("frobenius_distance")
+@register("frobenius_distance", sign=+1, needs=("init",))
 def frobenius_distance(ctx) -> float:
     """Σ_i ‖W_i − W_i⁰‖_F², the distance from initialization (Jiang et al. 2020,
     eq. 40), each net BN-folded with its own running statistics."""
-    trained, initial = trained_weights(ctx), initial_weights(ctx)
-    if [w.shape for w in trained] != [w.shape for w in initial]:
-        raise ValueError("trained and initial models have different layer shapes")
-    return sum((w.double() - w0.double()).pow(2).sum().item() for w, w0 in zip(trained, initial))
+    return sum(distance_frobenius_sq(ctx))
+
+
+@register("spectral_distance", sign=+1, needs=("init",))
+def spectral_distance(ctx) -> float:
+    """Σ_i ‖W_i − W_i⁰‖₂², the spectral distance from initialization
+    (Jiang et al. 2020, eq. 41, "dist.spec.init")."""
+    return sum(spectral_norm(w - w0) ** 2 for w, w0 in _checked_pairs(ctx))
+
+
+@register("param_norm", sign=+1)
+def param_norm(ctx) -> float:
+    """Σ_i ‖W_i‖_F², the squared norm of all weights (Jiang et al. 2020, eq. 42, "param.norm")."""
+    return sum(frobenius_sq(ctx))
 
 
 @torch.no_grad()
@@ -66,11 +107,18 @@ def path_norm_of(net: torch.nn.Module, input_shape: tuple[int, ...]) -> float:
     return squared(torch.ones(1, *input_shape, dtype=torch.float64, device=device)).sum().item()
 
 
-@MEASURES.register("path_norm")
+@register("path_norm", sign=+1)
 def path_norm(ctx) -> float:
     """The path norm (Jiang et al. 2020, eq. 44) of the BN-folded net.
 
     The input normalization is skipped on purpose: the all-ones input stands
     for "every path has input 1", not for an image.
     """
-    return path_norm_of(folded_net(ctx), tuple(ctx.x_train.shape[1:]))
+    return ctx.cached("path_norm", lambda: path_norm_of(folded_net(ctx), tuple(ctx.x_train.shape[1:])))
+
+
+@register("path_norm_over_margin", sign=+1)
+def path_norm_over_margin(ctx) -> float:
+    """Path norm over γ² (Jiang et al. 2020, eq. 43); +inf where γ ≤ 0, as ``inverse_margin``."""
+    gamma = margin_gamma(ctx)
+    return path_norm(ctx) / gamma**2 if gamma > 0 else float("inf")

@@ -22,7 +22,7 @@ import copy
 import torch
 
 from prunability.evaluation import evaluate
-from prunability.measures.context import MEASURES
+from prunability.measures.context import register
 from prunability.pruning import METHODS, apply_masks, masks_from_scores, prunable_parameters
 
 METHOD = "global_magnitude"
@@ -61,15 +61,38 @@ def smallest_kept_fraction(
     return high
 
 
-@MEASURES.register("prunability")
+def kept_fraction(ctx, method: str) -> float:
+    """κ for ``method`` with the context's settings (cached per method)."""
+    return ctx.cached(f"kept_fraction/{method}", lambda: smallest_kept_fraction(
+        ctx.model, ctx.x_train, ctx.y_train, tolerance=ctx.config.prunability_tolerance,
+        steps=ctx.config.prunability_steps, include_biases=ctx.pruning.include_biases,
+        include_norm=ctx.pruning.include_norm, method=method, seed=ctx.seed, batch_size=ctx.batch_size,
+    ))
+
+
+@register("prunability", sign=+1)
 def prunability(ctx) -> float:
     """Prunability (Kuhn et al. 2021, arXiv 2103.06002): the smallest fraction of prunable
     weights that global magnitude pruning keeps without raising the training
     loss above (1 + ``prunability_tolerance``) × the dense loss, found by
     ``prunability_steps`` bisection steps. Which tensors are prunable follows
     the study's pruning settings (biases, norm affines)."""
-    return smallest_kept_fraction(
-        ctx.model, ctx.x_train, ctx.y_train, tolerance=ctx.config.prunability_tolerance,
-        steps=ctx.config.prunability_steps, include_biases=ctx.pruning.include_biases,
-        include_norm=ctx.pruning.include_norm, seed=ctx.seed, batch_size=ctx.batch_size,
-    )
+    return kept_fraction(ctx, METHOD)
+
+
+@register("prunability_random", sign=+1)
+def prunability_random(ctx) -> float:
+    """Prunability with random instead of magnitude pruning (Kuhn et al. 2021's
+    random-pruning variant, motivated by their dropout-like PAC-Bayes posterior):
+    one seeded random ranking of the weights, pruned to each trial fraction."""
+    return kept_fraction(ctx, "random")
+
+
+@register("remaining_params", sign=+1)
+def remaining_params(ctx) -> float:
+    """round(κ · #prunable): the absolute number of weights kept at the
+    magnitude-prunability point, the count that earlier pruning-based measures
+    used and that Kuhn et al. 2021 replace by a fraction (it grows with width)."""
+    params = prunable_parameters(ctx.model.net, include_biases=ctx.pruning.include_biases,
+                                 include_norm=ctx.pruning.include_norm)
+    return float(round(kept_fraction(ctx, METHOD) * sum(p.numel() for p in params.values())))

@@ -1,0 +1,63 @@
+"""Random-perturbation robustness: how much the training loss rises under
+isotropic weight noise of a fixed size relative to each weight tensor.
+
+The flatness measures search for the noise scale that costs a fixed accuracy;
+this measure fixes the scale and reports the cost, as in the random-direction
+sharpness of Keskar et al. 2017 and the "loss increase under isotropic
+perturbation" baseline that Kuhn et al. 2021 compare prunability against.
+Each parameter tensor p of the BN-folded net gets u = ρ‖p‖·z/‖z‖ with z
+standard normal, so every tensor moves by exactly ρ of its norm in a uniformly
+random direction (relative, so that layers of different scale count alike).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from prunability.evaluation import evaluate
+from prunability.measures.context import register
+from prunability.measures.folding import folded_net
+from prunability.models import Classifier
+
+
+def relative_noise(params: list[torch.Tensor], rho: float, generator: torch.Generator) -> list[torch.Tensor]:
+    """One isotropic direction per tensor, scaled to ρ times the tensor's norm."""
+    out = []
+    for p in params:
+        z = torch.randn(p.shape, generator=generator, device=p.device, dtype=p.dtype)
+        out.append(z * (rho * p.norm() / z.norm().clamp_min(1e-12)))
+    return out
+
+
+@torch.no_grad()
+def mean_loss_increase(model: torch.nn.Module, x, y, rho: float, samples: int, generator: torch.Generator,
+                       batch_size: int = 1024) -> float:
+    """E_u[L(w + u)] − L(w) over ``samples`` draws; weights restored after."""
+    params = list(model.parameters())
+    clean = [p.detach().clone() for p in params]
+    base = evaluate(model, x, y, batch_size).loss
+    losses = []
+    try:
+        for _ in range(samples):
+            for p, c, u in zip(params, clean, relative_noise(clean, rho, generator)):
+                p.copy_(c + u)
+            losses.append(evaluate(model, x, y, batch_size).loss)
+    finally:
+        for p, c in zip(params, clean):
+            p.copy_(c)
+    return sum(losses) / len(losses) - base
+
+
+@register("random_perturbation_robustness", sign=+1)
+def random_perturbation_robustness(ctx) -> float:
+    """Mean training-loss increase under relative isotropic weight noise of size
+    ``perturbation_relative_size`` (``perturbation_samples`` draws), the
+    random-perturbation baseline of Kuhn et al. 2021 (Keskar et al. 2017's
+    random-direction sharpness). Larger means sharper, so the expected sign is
+    +1 despite the name."""
+    cfg = ctx.config
+    model = Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval()
+    return mean_loss_increase(model, ctx.x_train, ctx.y_train, cfg.perturbation_relative_size,
+                              cfg.perturbation_samples, ctx.generator(), ctx.batch_size)
