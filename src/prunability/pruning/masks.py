@@ -5,6 +5,11 @@ Kept weights are chosen by index-based top-k over scores, with ties broken by
 position (a stable sort), so the number kept is exactly round((1 − s)·n) even
 where many scores tie — unlike thresholding at the k-th value, which
 over-prunes on ties.
+
+Three scopes: ``global`` (one ranking over every scored tensor), ``layerwise``
+(the same kept fraction of each tensor) and ``filter`` (structured: whole rows
+along dim 0 — the output channels of a conv — kept or removed, the same
+fraction of rows in each tensor, ranked by the row's score).
 """
 
 from __future__ import annotations
@@ -40,29 +45,107 @@ def keep_count(total: int, sparsity: float) -> int:
     return int(round((1.0 - sparsity) * total))
 
 
+def _finite_order(flat: torch.Tensor) -> torch.Tensor:
+    """Scores ready to rank: NaN (a diverged model's) ranks as +inf, integers as floats."""
+    flat = flat if flat.is_floating_point() else flat.float()
+    return torch.nan_to_num(flat, nan=float("inf"), posinf=float("inf"), neginf=float("-inf"))
+
+
 def _top_k_mask(scores: torch.Tensor, k: int) -> torch.Tensor:
-    flat = scores.reshape(-1)
-    order = torch.argsort(flat, descending=True, stable=True)
-    mask = torch.zeros_like(flat, dtype=torch.bool)
-    mask[order[:k]] = True
+    """The k highest scores, ties broken by position (lower index kept first): the
+    first k of a stable descending sort, found in linear time by selecting the
+    k-th largest value v, keeping everything above v and the first ties at v."""
+    flat = _finite_order(scores.reshape(-1))
+    n = flat.numel()
+    if k >= n:
+        return torch.ones(scores.shape, dtype=torch.bool, device=scores.device)
+    mask = torch.zeros(n, dtype=torch.bool, device=flat.device)
+    if k > 0:
+        v = torch.kthvalue(flat, n - k + 1).values
+        mask = flat > v
+        ties = torch.nonzero(flat == v).reshape(-1)[: k - int(mask.sum())]
+        mask[ties] = True
     return mask.reshape(scores.shape)
 
 
+SCOPES = ("global", "layerwise", "filter")
+
+
+def row_scores(scores: torch.Tensor) -> torch.Tensor:
+    """One score per row (dim 0, an output channel) of a tensor's scores: the row's maximum
+    (a structured method gives every weight of a row the row's score)."""
+    return scores.reshape(scores.shape[0], -1).amax(dim=1) if scores.dim() > 1 else scores
+
+
+def _filter_mask(scores: torch.Tensor, sparsity: float) -> torch.Tensor:
+    rows = row_scores(scores)
+    keep = _top_k_mask(rows, keep_count(rows.numel(), sparsity))
+    return keep.reshape(-1, *([1] * (scores.dim() - 1))).expand(scores.shape).clone()
+
+
+def _flat(scores: dict[str, torch.Tensor], names: list[str]) -> torch.Tensor:
+    """All scores in one vector, in the widest floating type among them (float64
+    scores, e.g. SynFlow's, are not rounded to float32, which could create ties)."""
+    dtype = torch.float32
+    for n in names:
+        if scores[n].is_floating_point():
+            dtype = torch.promote_types(dtype, scores[n].dtype)
+    return _finite_order(torch.cat([scores[n].reshape(-1).to(dtype) for n in names]))
+
+
 def masks_from_scores(scores: dict[str, torch.Tensor], sparsity: float, scope: str) -> Masks:
-    """Keep the highest scores: over all tensors at once (``global``) or the same
-    fraction of each tensor (``layerwise``)."""
+    """Keep the highest scores: over all tensors at once (``global``), the same
+    fraction of each tensor (``layerwise``), or the same fraction of the rows
+    (output channels) of each tensor (``filter``)."""
     if scope == "layerwise":
         return {n: _top_k_mask(s, keep_count(s.numel(), sparsity)) for n, s in scores.items()}
+    if scope == "filter":
+        return {n: _filter_mask(s, sparsity) for n, s in scores.items()}
     if scope != "global":
-        raise ValueError(f"scope must be 'global' or 'layerwise', got {scope!r}")
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
     names = list(scores)
-    flat = torch.cat([scores[n].reshape(-1).float() for n in names])
+    flat = _flat(scores, names)
     kept = _top_k_mask(flat, keep_count(flat.numel(), sparsity))
     out, start = {}, 0
     for n in names:
         size = scores[n].numel()
         out[n] = kept[start : start + size].reshape(scores[n].shape)
         start += size
+    return out
+
+
+def _descending_order(flat: torch.Tensor) -> torch.Tensor:
+    """Indices of a stable descending sort (ties by position). On the CPU numpy's
+    stable sort of −x is several times faster than torch's; the order is the same."""
+    if flat.device.type == "cpu":
+        return torch.from_numpy(np.argsort(-flat.numpy(), kind="stable"))
+    return torch.argsort(flat, descending=True, stable=True)
+
+
+SORT_ONCE_FROM = 5  # sparsities; below, a linear-time selection per sparsity is faster than one full sort
+
+
+def masks_for_sparsities(scores: dict[str, torch.Tensor], sparsities, scope: str) -> dict[float, Masks]:
+    """``masks_from_scores`` at every sparsity, sorting the scores once: the
+    same stable order serves every kept count, so the masks are identical to
+    calling ``masks_from_scores`` per sparsity (and nested)."""
+    sparsities = list(sparsities)
+    if scope != "global" or not scores or len(sparsities) < SORT_ONCE_FROM:
+        return {s: masks_from_scores(scores, s, scope) for s in sparsities}
+    names = list(scores)
+    flat = _flat(scores, names)
+    order = _descending_order(flat)
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(order.numel(), device=order.device)
+    out = {}
+    for s in sparsities:
+        kept = rank < keep_count(flat.numel(), s)
+        masks, start = {}, 0
+        for n in names:
+            size = scores[n].numel()
+            masks[n] = kept[start : start + size].reshape(scores[n].shape)
+            start += size
+        out[s] = masks
     return out
 
 
@@ -77,6 +160,16 @@ def apply_masks(model: nn.Module, masks: Masks) -> None:
     params = dict(model.named_parameters())
     for name, mask in masks.items():
         params[name].mul_(mask.to(params[name].device, params[name].dtype))
+
+
+@torch.no_grad()
+def apply_masks_from(model: nn.Module, dense: dict[str, torch.Tensor], masks: Masks) -> None:
+    """Set every masked parameter to dense ⊙ mask in one pass: restoring the dense
+    weights and pruning them without copying the whole state_dict per sparsity.
+    ``dense`` holds the unpruned values of (at least) the masked parameters."""
+    params = dict(model.named_parameters())
+    for name, mask in masks.items():
+        torch.mul(dense[name], mask.to(dense[name].device), out=params[name].data)
 
 
 def pack_masks(masks: Masks) -> dict[str, torch.Tensor]:

@@ -1,6 +1,7 @@
 """prune: one-shot pruning of one model by one method at every configured
-sparsity (no fine-tuning); train-subset and test loss and accuracy per sparsity,
-and the masks as packed bits."""
+sparsity (no fine-tuning); train-subset and test loss and accuracy, and the
+FLOPs kept, per sparsity; the kept count of every tensor (layer-sparsity
+table); and the masks as packed bits."""
 
 from __future__ import annotations
 
@@ -10,31 +11,63 @@ from prunability import io
 from prunability.config import StudyConfig
 from prunability.evaluation import evaluate
 from prunability.layout import Layout
-from prunability.pruning import METHODS, apply_masks, kept_count, masks_from_scores, pack_masks, prunable_parameters
+from prunability.pruning import (
+    METHODS, ScoringContext, apply_masks_from, flops, kept_count, layer_costs, layer_sparsity, pack_masks,
+    prunable_parameters, scoring_batches,
+)
+from prunability.pruning.validation import check_reachable
 from prunability.stages.common import load_data, load_model, setup, train_status, write_job_table
+
+SCHEDULE = "one_shot"
 
 
 def sparsity_key(sparsity: float) -> str:
     return f"{sparsity:.6g}"
 
 
-def compute_masks(net, config: StudyConfig, method_name: str) -> dict[float, dict[str, torch.Tensor]]:
-    """Masks of ``net``'s prunable tensors for every configured sparsity; one scoring pass serves them all."""
+def scoring_context(model, config: StudyConfig, method_name: str, data=None) -> ScoringContext:
+    """What ``method_name`` scores ``model`` with: its prunable tensors, a seeded
+    generator, the pruning settings, the image shape, and — for data-dependent
+    methods — ``score_batches`` × ``score_batch_size`` images of the fixed
+    training subset (a seeded draw, as [0, 1] floats on the model's device)."""
+    settings = config.pruning
     method = METHODS.get(method_name)
-    params = prunable_parameters(net, config.pruning.include_biases, config.pruning.include_norm)
-    scores = method.score(params, torch.Generator().manual_seed(config.pruning.seed))
-    return {s: masks_from_scores(scores, s, method.scope) for s in config.pruning.sparsities}
+    params = prunable_parameters(model.net, settings.include_biases, settings.include_norm)
+    batches = ()
+    input_shape = tuple(data.image_shape) if data is not None else None
+    if method.needs_data:
+        if data is None:
+            raise ValueError(f"pruning method {method_name!r} needs training data to score")
+        x, y = data.train_eval()
+        device = next(model.parameters()).device
+        draw = torch.Generator().manual_seed(settings.seed)
+        batches = scoring_batches(x, y, settings.score_batches, settings.score_batch_size, draw, device)
+    return ScoringContext(params=params, model=model, batches=batches,
+                          generator=torch.Generator().manual_seed(settings.seed), settings=settings,
+                          input_shape=input_shape)
 
 
-def _rows(model, masks, data, sparsity, method, batch_size) -> list[dict]:
-    kept, total = kept_count(masks)
+def compute_masks(model, config: StudyConfig, method_name: str, data=None) -> dict[float, dict[str, torch.Tensor]]:
+    """Masks of ``model.net``'s prunable tensors for every configured sparsity
+    (``model`` is a Classifier; ``data`` the PreparedData, needed by data-dependent
+    methods and SynFlow's input shape). One scoring pass serves every sparsity
+    unless the method scores per sparsity (SynFlow). Raises ConfigError first if
+    the method cannot reach a sparsity on this network."""
+    method = METHODS.get(method_name)
+    ctx = scoring_context(model, config, method_name, data)
+    check_reachable(method, config.pruning.sparsities, ctx.params)
+    return method.masks(ctx, config.pruning.sparsities)
+
+
+def _rows(model, masks, data, base, batch_size, diverged: bool) -> list[dict]:
     x_train, y_train = data.train_eval()
-    base = {"method": method, "schedule": "one_shot", "sparsity": sparsity, "kept": kept,
-            "prunable": total, "kept_fraction": kept / total}
     rows = []
     for split, (x, y) in {"train": (x_train, y_train), "test": (data.split.x_test, data.split.y_test)}.items():
-        e = evaluate(model, x, y, batch_size)
-        rows.append({**base, "split": split, "loss": e.loss, "accuracy": e.accuracy})
+        if diverged:  # its weights are not finite: record the curve as missing, do not crash
+            rows.append({**base, "split": split, "loss": float("nan"), "accuracy": float("nan")})
+        else:
+            e = evaluate(model, x, y, batch_size)
+            rows.append({**base, "split": split, "loss": e.loss, "accuracy": e.accuracy})
     return rows
 
 
@@ -43,19 +76,21 @@ def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None
     data = load_data(layout, device)
     model = load_model(spec, data, layout.final_weights(model_id), device)
     dense_state = {k: v.clone() for k, v in model.state_dict().items()}
-    all_masks = compute_masks(model.net, config, method)
+    all_masks = compute_masks(model, config, method, data)
+    model.load_state_dict(dense_state)  # scoring leaves the weights alone; be certain
+    dense = {n: p.detach().clone() for n, p in model.net.named_parameters()}
+    costs = layer_costs(model.net, data.image_shape)
     diverged = train_status(layout, model_id) == "diverged"
-    rows = []
+    rows, layers = [], []
     for sparsity, masks in all_masks.items():
-        model.load_state_dict(dense_state)
-        apply_masks(model.net, masks)
-        if diverged:  # its weights are not finite: record the curve as missing, do not crash
-            kept, total = kept_count(masks)
-            rows += [{"method": method, "schedule": "one_shot", "sparsity": sparsity, "kept": kept, "prunable": total,
-                      "kept_fraction": kept / total, "split": split, "loss": float("nan"), "accuracy": float("nan")}
-                     for split in ("train", "test")]
-        else:
-            rows += _rows(model, masks, data, sparsity, method, config.evaluation.batch_size)
+        apply_masks_from(model.net, dense, masks)  # the dense weights, pruned (one-shot: nothing else changes)
+        kept, total = kept_count(masks)
+        dense_flops, kept_flops = flops(costs, masks)
+        base = {"method": method, "schedule": SCHEDULE, "sparsity": sparsity, "kept": kept, "prunable": total,
+                "kept_fraction": kept / total, "flops": dense_flops, "flops_kept": kept_flops}
+        rows += _rows(model, masks, data, base, config.evaluation.batch_size, diverged)
+        layers += [{"method": method, "schedule": SCHEDULE, "sparsity": sparsity, **row} for row in layer_sparsity(masks)]
     io.save_torch({sparsity_key(s): pack_masks(m) for s, m in all_masks.items()}, layout.masks(model_id, method))
+    write_job_table(layers, layout.layer_sparsity(model_id, method), "layer_sparsity", model_id)
     write_job_table(rows, layout.pruning_curve(model_id, method), "pruning", model_id)
     print(f"{model_id}/{method}: {len(all_masks)} sparsities")
