@@ -34,7 +34,7 @@ def test_defaults_are_filled_from_the_schema():
         ("pruning.methods", ["magnitude"], "choose one of: global_magnitude, layerwise_magnitude, random"),
         ("dataset.name", "imagenet", "choose one of: digits, cifar10, cifar100, mnist, fashion_mnist, svhn"),
         ("zoo.grid.architecture", ["resnet50"], "choose one of: nin, mlp, resnet18, vgg11"),
-        ("corruptions.names", ["fog"], "config key corruptions.names.0: 'fog' is not valid; choose one of:"),
+        ("corruptions.names", ["haze"], "config key corruptions.names.0: 'haze' is not valid; choose one of:"),
         ("training.epochs", 3, "allowed keys here: target_ce, max_epochs, milestones"),
     ],
 )

@@ -32,6 +32,9 @@ class DatasetConfig:
     test_fraction: float
     split_seed: int
     train_eval_size: int
+    label_noise: float
+    intrinsic_dim: int
+    num_samples: int
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class TrainingConfig:
     target_ce: float
     max_epochs: int
     milestones: tuple[float, ...]
+    checkpoint_every: int
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,10 @@ class PruningConfig:
     include_biases: bool
     include_norm: bool
     seed: int
+    # Defaults equal to the schema's, so code that builds a PruningConfig by hand keeps working.
+    score_batches: int = 1
+    score_batch_size: int = 256
+    synflow_rounds: int = 100
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,8 @@ class CorruptionConfig:
     names: tuple[str, ...]
     severities: tuple[int, ...]
     seed: int
+    source: str = "generated"  # generated | released
+    released_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,17 @@ class MeasureConfig:
     pac_bayes_samples: int
     pac_bayes_steps: int
     pac_bayes_sigma_max: float
+    magnitude_eps: float
+    sharpness_accuracy_drop: float
+    sharpness_steps: int
+    sharpness_ascent_steps: int
+    sharpness_alpha_max: float
+    gradient_noise_batches: int
+    perturbation_relative_size: float
+    perturbation_samples: int
+    coherence_samples: int
+    intrinsic_dim_samples: int
+    twonn_discard_fraction: float
 
 
 @dataclass(frozen=True)
@@ -186,3 +207,8 @@ def load(path: str | Path) -> StudyConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys, not {type(raw).__name__}")
     return parse(raw)
+
+
+def dataset_config(**keys) -> DatasetConfig:
+    """A DatasetConfig from the given keys and the schema's defaults (validated)."""
+    return parse({"study": "adhoc", "dataset": keys, "zoo": {"grid": {}}}).dataset

@@ -37,11 +37,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
-def write_parquet(df: pd.DataFrame, path: str | Path, schema: pa.Schema) -> None:
-    """Write ``df`` with exactly ``schema``'s columns and types (extra columns are an error)."""
+def write_parquet(df: pd.DataFrame, path: str | Path, schema: pa.Schema, provenance: dict[str, str] | None = None) -> None:
+    """Write ``df`` with exactly ``schema``'s columns and types (extra columns are an
+    error); ``provenance`` (package version, commit, config hash) joins the schema metadata."""
     extra = set(df.columns) - set(schema.names)
     if extra:
         raise ValueError(f"columns {sorted(extra)} are not in the table schema {schema.names}")
+    if provenance:
+        schema = schema.with_metadata({**(schema.metadata or {}), **{k.encode(): v.encode() for k, v in provenance.items()}})
     table = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)

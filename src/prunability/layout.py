@@ -8,8 +8,8 @@ from pathlib import Path
 
 TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity")
 STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
-         "effective_robustness", "prunability_by_architecture")
-FIGURES = ("pruning_curves", "kendall_heatmap", "measure_mi", "measure_vs_gap")
+         "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary")
+FIGURES = ("pruning_curves", "kendall_heatmap", "measure_mi", "measure_vs_gap", "robustness_curves", "corruption_grid")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,10 @@ class Layout:
 
     def milestones(self, model_id: str) -> Path:
         return self.model_dir(model_id) / "milestones.parquet"
+
+    def checkpoint(self, model_id: str) -> Path:
+        """Resumable training state; removed once training has finished."""
+        return self.model_dir(model_id) / "checkpoint.pt"
 
     def train_result(self, model_id: str) -> Path:
         return self.model_dir(model_id) / "result.json"

@@ -168,3 +168,17 @@ PRUNABILITY_BY_ARCHITECTURE = pa.schema([
 ], metadata={"schema_version": SCHEMA_VERSION})
 STATS.update({"accuracy_retained": ACCURACY_RETAINED, "effective_robustness": EFFECTIVE_ROBUSTNESS,
               "prunability_by_architecture": PRUNABILITY_BY_ARCHITECTURE})
+CORRUPTION_ERRORS = _schema(
+    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("corruption", STR, nullable=False), pa.field("n_severities", I64, nullable=False),
+    pa.field("error", F64),  # mean over severities of 1 − accuracy
+    pa.field("ce", F64), pa.field("relative_ce", F64),  # normalized to the same model's dense version
+    with_hparams=True)
+ROBUSTNESS_SUMMARY = _schema(
+    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("clean_accuracy", F64),
+    *[pa.field(f"{name}_{group}", F64) for group in ("15", "all")
+      for name in ("mean_corruption_accuracy", "mce", "relative_mce")],
+    pa.field("n_corruptions_15", I64, nullable=False), pa.field("n_corruptions_all", I64, nullable=False),
+    with_hparams=True)
+STATS.update({"corruption_errors": CORRUPTION_ERRORS, "robustness_summary": ROBUSTNESS_SUMMARY})

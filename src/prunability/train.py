@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from prunability import io
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData, as_float
 from prunability.evaluation import evaluate
@@ -82,29 +84,60 @@ def _epoch_row(model, data: PreparedData, epoch: int, step: int, batch_size: int
             "test_loss": test.loss, "test_acc": test.accuracy}
 
 
+def _checkpoint(result: TrainResult, model, optimizer, generator: torch.Generator) -> dict:
+    """Everything needed to continue bit for bit: weights, optimizer, both RNG states, progress."""
+    return {
+        "model": _snapshot(model), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+        "torch_rng": torch.get_rng_state(), "init_state": result.init_state, "status": result.status,
+        "epochs": result.epochs, "steps": result.steps, "history": result.history,
+        "milestones": [[t, s] for t, s in result.milestones.items()],
+    }
+
+
+def _resume(path, model, optimizer, generator: torch.Generator, device) -> TrainResult | None:
+    """The TrainResult saved at ``path`` with model, optimizer and RNGs restored, or None."""
+    if path is None or not Path(path).is_file():
+        return None
+    state = io.load_torch(path, "cpu")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    return TrainResult(init_state=state["init_state"], final_state={}, status=state["status"],
+                       epochs=state["epochs"], steps=state["steps"], history=state["history"],
+                       milestones={float(t): (None if s is None else int(s)) for t, s in state["milestones"]})
+
+
 def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device: torch.device,
-                eval_batch_size: int = 1024) -> TrainResult:
+                eval_batch_size: int = 1024, checkpoint_path=None) -> TrainResult:
+    """Train ``spec`` to ``cfg.target_ce``. With ``checkpoint_path``, progress is saved
+    every ``cfg.checkpoint_every`` epochs and a run killed in between resumes from
+    the last save, reaching the same weights as an uninterrupted run (on CPU)."""
     model = new_model(spec, data, device)
-    result = TrainResult(init_state=_snapshot(model), final_state={}, status="max_epochs",
-                         milestones={m: None for m in cfg.milestones})
     optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     generator = torch.Generator().manual_seed(spec.seed)
+    result = _resume(checkpoint_path, model, optimizer, generator, device) or TrainResult(
+        init_state=_snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
-    for epoch in range(1, cfg.max_epochs + 1):
+    while result.epochs < cfg.max_epochs and result.status == "max_epochs":
         steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator)
         result.steps += steps
-        result.epochs = epoch
-        row = _epoch_row(model, data, epoch, result.steps, eval_batch_size)
-        if not finite or not math.isfinite(row["train_loss"]):
-            result.status = "diverged"
-            result.history.append(row)
-            break
-        result.history.append(row)
-        for target, step in result.milestones.items():
-            if step is None and row["train_loss"] <= target:
-                result.milestones[target] = result.steps
-        if row["train_loss"] <= cfg.target_ce:
-            result.status = "converged"
-            break
+        result.epochs += 1
+        _record_epoch(result, _epoch_row(model, data, result.epochs, result.steps, eval_batch_size), finite, cfg)
+        if checkpoint_path is not None and result.epochs % cfg.checkpoint_every == 0:
+            io.save_torch(_checkpoint(result, model, optimizer, generator), checkpoint_path)
     result.final_state = _snapshot(model)
     return result
+
+
+def _record_epoch(result: TrainResult, row: dict, finite: bool, cfg: TrainingConfig) -> None:
+    """Append the epoch's row; mark milestones, convergence and divergence."""
+    result.history.append(row)
+    if not finite or not math.isfinite(row["train_loss"]):
+        result.status = "diverged"
+        return
+    for target, step in result.milestones.items():
+        if step is None and row["train_loss"] <= target:
+            result.milestones[target] = result.steps
+    if row["train_loss"] <= cfg.target_ce:
+        result.status = "converged"

@@ -36,9 +36,19 @@ def _identity(config: StudyConfig, hparams: dict[str, Any], seed: int) -> dict[s
     return {
         "hparams": hparams,
         "seed": seed,
-        "dataset": {"name": data.name, "test_fraction": data.test_fraction, "split_seed": data.split_seed},
+        "dataset": {"name": data.name, "test_fraction": data.test_fraction, "split_seed": data.split_seed,
+                    **_data_extras(data)},
         "training": {"target_ce": config.training.target_ce, "max_epochs": config.training.max_epochs},
     }
+
+
+def _data_extras(data) -> dict[str, Any]:
+    """Dataset settings that change the data, listed only when not at their
+    defaults so that ids of studies that never set them stay as they were."""
+    extras = {"label_noise": data.label_noise} if data.label_noise else {}
+    if data.name == "manifold":
+        extras.update(intrinsic_dim=data.intrinsic_dim, num_samples=data.num_samples)
+    return extras
 
 
 def model_id(config: StudyConfig, hparams: dict[str, Any], seed: int) -> str:

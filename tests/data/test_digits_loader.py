@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from prunability.config import DatasetConfig
+from prunability.config import dataset_config
 from prunability.data import DATASETS
 
 
 def load(test_fraction=0.3, split_seed=0):
-    cfg = DatasetConfig(name="digits", root="unused", download=False, test_fraction=test_fraction,
-                        split_seed=split_seed, train_eval_size=0)
+    cfg = dataset_config(name="digits", root="unused", test_fraction=test_fraction, split_seed=split_seed,
+                         train_eval_size=0)
     return DATASETS.get("digits")(cfg)
 
 

@@ -28,7 +28,7 @@ import torchvision.datasets.cifar
 import torchvision.datasets.mnist
 import torchvision.datasets.svhn
 
-from prunability.config import DatasetConfig
+from prunability.config import DatasetConfig, dataset_config
 from prunability.data import DATASETS, DatasetUnavailableError
 from prunability.data.torchvision_sets import SOURCES
 
@@ -36,8 +36,8 @@ NAMES = ["cifar10", "cifar100", "mnist", "fashion_mnist", "svhn"]
 
 
 def cfg(root, name, download=False) -> DatasetConfig:
-    return DatasetConfig(name=name, root=str(root), download=download, test_fraction=0.3,
-                         split_seed=0, train_eval_size=0)
+    return dataset_config(name=name, root=str(root), download=download, test_fraction=0.3,
+                          split_seed=0, train_eval_size=0)
 
 
 def load(root, name, download=False):

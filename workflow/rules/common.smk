@@ -8,6 +8,7 @@ from snakemake.utils import validate
 
 from prunability import config as study_config
 from prunability.layout import FIGURES, STATS, TABLES, Layout
+from prunability.provenance import code_version
 from prunability.zoo import expand as expand_zoo
 
 # The package's check first: one readable sentence naming the key and the
@@ -48,9 +49,11 @@ def cli(arguments):
     return f"{PYTHON} -m prunability {arguments} --config {CONFIG} > {{log}} 2>&1 || (cat {{log}} >&2; exit 1)"
 
 
-def settings(*sections):
-    """Config sections a rule depends on, as a params value: changing them reruns it."""
-    return json.dumps({s: STUDY.raw.get(s) for s in sections}, sort_keys=True)
+def settings(stage, *sections):
+    """What a rule's results depend on besides its inputs, as a params value, so
+    that changing it reruns the rule: the config sections it reads and the
+    version of the stage's code in the package."""
+    return json.dumps({"code": code_version(stage), **{s: STUDY.raw.get(s) for s in sections}}, sort_keys=True)
 
 
 def log_path(rule_name, *parts):

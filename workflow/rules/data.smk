@@ -3,7 +3,7 @@ rule prepare_data:
         str(LAYOUT.prepared),
         str(LAYOUT.data_info),
     params:
-        settings=settings("dataset"),
+        settings=settings("prepare", "dataset"),
     log:
         log_path("prepare_data"),
     shell:
@@ -16,7 +16,7 @@ rule corrupt_data:
     output:
         str(LAYOUT.corrupted("{corruption}")),
     params:
-        settings=settings("corruptions"),
+        settings=settings("corrupt", "corruptions"),
     resources:
         gpu=1,
     log:

@@ -8,7 +8,7 @@ rule evaluate_corruptions:
     output:
         str(LAYOUT.robustness("{model_id}", "{method}")),
     params:
-        settings=settings("pruning", "corruptions", "evaluation"),
+        settings=settings("evaluate", "pruning", "corruptions", "evaluation"),
     threads: 1
     resources:
         gpu=1,

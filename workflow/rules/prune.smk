@@ -9,7 +9,7 @@ rule prune:
         masks=str(LAYOUT.masks("{model_id}", "{method}")),
         layers=str(LAYOUT.layer_sparsity("{model_id}", "{method}")),
     params:
-        settings=settings("pruning", "evaluation"),
+        settings=settings("prune", "pruning", "evaluation"),
     threads: 1
     resources:
         gpu=1,

@@ -7,6 +7,8 @@ rule aggregate:
         measures=expand(str(LAYOUT.measures("{m}")), m=MODEL_IDS),
     output:
         [str(LAYOUT.table(t)) for t in TABLES],
+    params:
+        settings=settings("aggregate"),
     log:
         log_path("aggregate"),
     shell:
@@ -24,6 +26,7 @@ rule statistics:
     input:
         [str(LAYOUT.table(t)) for t in TABLES],
         str(LAYOUT.data_info),
+        str(LAYOUT.prepared),
     output:
         [str(LAYOUT.stats(s)) for s in STATS],
         str(LAYOUT.kendall_csv),
@@ -32,7 +35,7 @@ rule statistics:
         report(str(LAYOUT.study_config), caption="../report/study_config.rst", category="Summary"),
         figure_outputs(),
     params:
-        settings=settings("statistics"),
+        settings=settings("statistics", "statistics"),
     log:
         log_path("statistics"),
     shell:

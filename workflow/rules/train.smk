@@ -9,7 +9,7 @@ rule train:
         milestones=str(LAYOUT.milestones("{model_id}")),
         result=str(LAYOUT.train_result("{model_id}")),
     params:
-        settings=settings("evaluation"),
+        settings=settings("train", "evaluation"),
     threads: 1
     resources:
         gpu=1,

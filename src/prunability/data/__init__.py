@@ -27,3 +27,5 @@ for _name in TORCHVISION_DATASETS:
     DATASETS.register(_name)(_torchvision_loader(_name))
 
 __all__ = ["DATASETS", "ImageSplit", "PreparedData", "DatasetUnavailableError"]
+
+from prunability.data import manifold as _manifold  # noqa: F401,E402  (registered last, as in the schema)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from prunability import io, schemas
+from prunability import io, provenance, schemas
 from prunability.config import StudyConfig
 from prunability.layout import Layout
 from prunability.zoo import ModelSpec, expand
@@ -34,6 +34,7 @@ def _job_files(config: StudyConfig, layout: Layout, table: str, model_id: str) -
         "pruning": lambda: [layout.pruning_curve(model_id, m) for m in methods],
         "robustness": lambda: [layout.robustness(model_id, m) for m in methods],
         "measures": lambda: [layout.measures(model_id)],
+        "layer_sparsity": lambda: [layout.layer_sparsity(model_id, m) for m in methods],
     }[table]()
 
 
@@ -47,9 +48,10 @@ def study_table(config: StudyConfig, layout: Layout, zoo: pd.DataFrame, table: s
 def run(config: StudyConfig, layout: Layout) -> None:
     specs = expand(config)
     zoo = zoo_table(config, layout, specs)
-    io.write_parquet(zoo, layout.table("zoo"), schemas.ZOO)
-    for table in ("history", "milestones", "pruning", "robustness", "measures"):
+    origin = provenance.record(config.raw)
+    io.write_parquet(zoo, layout.table("zoo"), schemas.ZOO, origin)
+    for table in ("history", "milestones", "pruning", "robustness", "measures", "layer_sparsity"):
         df = study_table(config, layout, zoo, table)
-        io.write_parquet(df, layout.table(table), schemas.STUDY[table])
+        io.write_parquet(df, layout.table(table), schemas.STUDY[table], origin)
     counts = zoo["status"].value_counts().to_dict()
     print(f"aggregated {len(zoo)} models ({counts}) into {layout.base / 'tables'}")

@@ -10,10 +10,11 @@ import math
 import pandas as pd
 import yaml
 
-from prunability import io, schemas
+from prunability import io, provenance, schemas
 from prunability.config import StudyConfig
 from prunability.layout import Layout
-from prunability.stats import figures
+from prunability.stats import figures, robustness_figures
+from prunability.stats.robustness import corruption_errors, robustness_summary
 from prunability.stats.pruning_tables import accuracy_retained, effective_robustness, prunability_by_architecture
 from prunability.stats.study import statistics_tables
 from prunability.zoo import varied_axes
@@ -74,12 +75,17 @@ def markdown(config: StudyConfig, zoo: pd.DataFrame, tables: dict[str, pd.DataFr
     return "\n".join(lines)
 
 
-def write_figures(layout: Layout, zoo: pd.DataFrame, measures: pd.DataFrame, tables: dict, axes: list[str]) -> None:
+def write_figures(config: StudyConfig, layout: Layout, zoo: pd.DataFrame, measures: pd.DataFrame, tables: dict, axes: list[str]) -> None:
     figures.correlation_heatmap(tables["kendall"], layout.figure("kendall_heatmap"), tables["cmi"])
     figures.pruning_curves(io.read_parquet(layout.table("pruning")), layout.figure("pruning_curves"))
     figures.measure_mi_heatmap(tables["measure_mi"], layout.figure("measure_mi"))
     figures.measure_vs_target(zoo, measures, "generalization_gap", axes[0] if axes else None,
                               layout.figure("measure_vs_gap"))
+    robustness_figures.robustness_curves(io.read_parquet(layout.table("robustness")), layout.figure("robustness_curves"))
+    first_test_image = io.load_torch(layout.prepared)["x_test"][0]
+    robustness_figures.corruption_grid(first_test_image, layout.figure("corruption_grid"),
+                                       names=list(config.corruptions.names), severities=list(config.corruptions.severities),
+                                       seed=config.corruptions.seed)
 
 
 def run(config: StudyConfig, layout: Layout) -> None:
@@ -95,13 +101,15 @@ def run(config: StudyConfig, layout: Layout) -> None:
     tables["accuracy_retained"] = accuracy_retained(io.read_parquet(layout.table("pruning")))
     tables["effective_robustness"] = effective_robustness(robustness)
     tables["prunability_by_architecture"] = prunability_by_architecture(zoo, measures)
+    tables["corruption_errors"] = corruption_errors(robustness)
+    tables["robustness_summary"] = robustness_summary(robustness)
     for name, df in tables.items():
-        io.write_parquet(df, layout.stats(name), schemas.STATS[name])
+        io.write_parquet(df, layout.stats(name), schemas.STATS[name], provenance.record(config.raw))
     with io.atomic_path(layout.study_config) as tmp:
         tmp.write_text(yaml.safe_dump(dict(config.raw), sort_keys=False))
     with io.atomic_path(layout.kendall_csv) as tmp:
         tables["kendall"].to_csv(tmp, index=False)
-    write_figures(layout, zoo, measures, tables, axes)
+    write_figures(config, layout, zoo, measures, tables, axes)
     with io.atomic_path(layout.summary_md) as tmp:
         tmp.write_text(markdown(config, zoo, tables))
     io.write_json(summary(config, zoo, tables["kendall"], tables["cmi"]), layout.summary_json)

@@ -12,7 +12,8 @@ from prunability.train import train_model
 def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     spec, device = setup(config, model_id)
     data = load_data(layout, device)
-    result = train_model(spec, config.training, data, device, config.evaluation.batch_size)
+    checkpoint = layout.checkpoint(model_id)
+    result = train_model(spec, config.training, data, device, config.evaluation.batch_size, checkpoint)
     write_job_table(result.history, layout.history(model_id), "history", model_id)
     milestones = [{"target_ce": t, "step": s} for t, s in result.milestones.items()]
     write_job_table(milestones, layout.milestones(model_id), "milestones", model_id)
@@ -22,6 +23,7 @@ def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     io.write_json({"model_id": model_id, "hparams": spec.hparams, "seed": spec.seed, "status": result.status,
                    "epochs": result.epochs, "steps": result.steps, "final": result.final,
                    "device": str(device)}, layout.train_result(model_id))
+    checkpoint.unlink(missing_ok=True)  # the outputs are complete: nothing left to resume
     f = result.final
     print(f"{model_id}: {result.status} after {result.epochs} epochs ({result.steps} steps), "
           f"train CE {f.get('train_loss', float('nan')):.4f}, test acc {f.get('test_acc', float('nan')):.3f}")
