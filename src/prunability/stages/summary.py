@@ -11,14 +11,15 @@ def lines(summary: dict, layout: Layout) -> list[str]:
     taus = summary["kendall_tau_gap"]
     best, worst = summary["best_measure_by_tau"], summary["worst_measure_by_tau"]
     fmt = lambda r: f"{r['measure']} (τ = {r['tau']:+.3f})" if r else "n/a"  # noqa: E731
-    ordered = ", ".join(f"{m} {t:+.2f}" for m, t in sorted(taus.items(), key=lambda kv: -kv[1]))
+    ranked = sorted(taus.items(), key=lambda kv: -kv[1])
+    show = lambda items: ", ".join(f"{m} {t:+.2f}" for m, t in items)  # noqa: E731
     return [
         f"Study {summary['study']}: {summary['models']} models, {summary['converged']} reached the target CE; "
         f"mean test accuracy {summary['mean_test_acc']}, mean generalization gap {summary['mean_generalization_gap']}",
         f"Best predictor of the generalization gap (highest Kendall τ; a good complexity measure has τ > 0): {fmt(best)}",
         f"Worst predictor (lowest τ): {fmt(worst)}",
-        f"All τ with the gap: {ordered}",
-        f"Results: {layout.base}/ (tables/*.parquet, stats/*.parquet, figures/*.png, summary.json)",
+        f"τ with the gap of {len(ranked)} measures, top three: {show(ranked[:3])}; bottom three: {show(ranked[-3:])}",
+        f"Results: {layout.base}/ (tables/*.parquet, stats/*.parquet, figures/*.png; every τ and CMI in summary.md)",
     ]
 
 
