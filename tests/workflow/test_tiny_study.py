@@ -96,3 +96,15 @@ def test_a_second_run_has_nothing_to_do(tiny_run):
     done = run([str(BIN / "snakemake"), "--cores", "2", "-n"], tiny_run.parent.parent)
     assert done.returncode == 0
     assert "Nothing to be done" in done.stdout + done.stderr
+
+
+def test_snakemake_report_is_self_contained_html(tiny_run, tmp_path):
+    from .conftest import BIN, run
+
+    report = tmp_path / "report.html"
+    done = run([str(BIN / "snakemake"), "--report", str(report)], tiny_run.parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = report.read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") or "<html" in html[:500].lower()
+    for name in ("kendall_heatmap", "pruning_curves", "summary.md", "study_config.yaml"):
+        assert name in html
