@@ -15,6 +15,7 @@ class Evaluation:
     loss: float  # mean cross-entropy
     accuracy: float
     correct: torch.Tensor  # bool per sample, on CPU
+    predicted: torch.Tensor  # int64 class per sample, on CPU
 
 
 @torch.no_grad()
@@ -32,5 +33,6 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_siz
     logits = logits_of(model, x, batch_size).float()
     y = y.to(logits.device)
     loss = F.cross_entropy(logits, y).item()
-    correct = (logits.argmax(dim=1) == y).cpu()
-    return Evaluation(loss=loss, accuracy=correct.float().mean().item(), correct=correct)
+    predicted = logits.argmax(dim=1)
+    correct = (predicted == y).cpu()
+    return Evaluation(loss=loss, accuracy=correct.float().mean().item(), correct=correct, predicted=predicted.cpu())

@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity")
+TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity", "samples")
 STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
-         "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary")
-FIGURES = ("pruning_curves", "kendall_heatmap", "measure_mi", "measure_vs_gap", "robustness_curves", "corruption_grid")
+         "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary",
+         "fragility", "pie")
+FIGURES = ("pruning_curves", "kendall_heatmap", "measure_mi", "measure_vs_gap", "robustness_curves", "corruption_grid",
+           "fragile_samples")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Layout:
 
     def robustness(self, model_id: str, method: str) -> Path:
         return self.base / "robustness" / model_id / f"{method}.parquet"
+
+    def samples(self, model_id: str, method: str) -> Path:
+        return self.base / "samples" / model_id / f"{method}.parquet"
 
     def measures(self, model_id: str) -> Path:
         return self.base / "measures" / f"{model_id}.parquet"

@@ -94,6 +94,17 @@ ROBUSTNESS_FIELDS = [
     pa.field("accuracy", F64),
 ]
 
+SAMPLE_FIELDS = [
+    pa.field("method", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False),
+    pa.field("corruption", STR, nullable=False),  # "none" is the clean test set
+    pa.field("severity", pa.int8(), nullable=False),
+    pa.field("sample", I32, nullable=False),  # index in the prepared test set
+    pa.field("label", pa.int16(), nullable=False),
+    pa.field("predicted", pa.int16(), nullable=False),
+    pa.field("correct", pa.bool_(), nullable=False),
+]
+
 MEASURE_FIELDS = [
     pa.field("measure", STR, nullable=False),
     pa.field("value", F64),  # null where the measure failed for this model
@@ -109,6 +120,7 @@ JOB = {
     "robustness": _schema(*ROBUSTNESS_FIELDS),
     "measures": _schema(*MEASURE_FIELDS),
     "layer_sparsity": _schema(*LAYER_SPARSITY_FIELDS),
+    "samples": _schema(*SAMPLE_FIELDS),
 }
 
 # Study tables (written by aggregate) also carry the hyperparameters.
@@ -118,6 +130,9 @@ STUDY = {name: _schema(*schema, with_hparams=True) for name, schema in {
     "robustness": ROBUSTNESS_FIELDS, "measures": MEASURE_FIELDS, "layer_sparsity": LAYER_SPARSITY_FIELDS,
 }.items()}
 STUDY["zoo"] = ZOO
+# Per-sample rows are many (models × methods × sparsities × test sets × samples):
+# they keep only model_id; join the zoo table for hyperparameters.
+STUDY["samples"] = JOB["samples"]
 
 # Statistics tables.
 KENDALL = pa.schema([
@@ -182,3 +197,15 @@ ROBUSTNESS_SUMMARY = _schema(
     pa.field("n_corruptions_15", I64, nullable=False), pa.field("n_corruptions_all", I64, nullable=False),
     with_hparams=True)
 STATS.update({"corruption_errors": CORRUPTION_ERRORS, "robustness_summary": ROBUSTNESS_SUMMARY})
+FRAGILITY = pa.schema([
+    MODEL_ID, pa.field("method", STR, nullable=False), pa.field("sample", I32, nullable=False),
+    pa.field("label", pa.int16(), nullable=False), pa.field("dense_correct", pa.bool_(), nullable=False),
+    pa.field("first_failure_sparsity", F64),  # 0 if the dense model is wrong, null if never wrong
+], metadata={"schema_version": SCHEMA_VERSION})
+PIE = pa.schema([
+    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("sample", I32, nullable=False), pa.field("label", pa.int16(), nullable=False),
+    pa.field("dense_modal", pa.int16(), nullable=False), pa.field("pruned_modal", pa.int16(), nullable=False),
+    pa.field("pie", pa.bool_(), nullable=False),
+], metadata={"schema_version": SCHEMA_VERSION})
+STATS.update({"fragility": FRAGILITY, "pie": PIE})

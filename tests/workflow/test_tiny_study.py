@@ -71,6 +71,20 @@ def test_robustness_table(tiny_run):
         assert dense.loc[(model_id, "contrast", 5), "accuracy"] <= dense.loc[(model_id, "none", 0), "accuracy"]
 
 
+def test_samples_fragility_and_pie(tiny_run):
+    samples, zoo = table(tiny_run, "samples"), table(tiny_run, "zoo")
+    rob = table(tiny_run, "robustness")
+    # per-sample correctness averages to the accuracy of the robustness table
+    acc = samples.groupby(["model_id", "method", "sparsity", "corruption", "severity"])["correct"].mean()
+    merged = rob.set_index(["model_id", "method", "sparsity", "corruption", "severity"])["accuracy"]
+    assert np.allclose(acc.reindex(merged.index).to_numpy(), merged.to_numpy())
+    fragility = pd.read_parquet(tiny_run / "stats" / "fragility.parquet")
+    assert len(fragility) == len(zoo) * 2 * samples["sample"].nunique()
+    assert fragility["first_failure_sparsity"].dropna().between(0, 0.9).all()
+    pie = pd.read_parquet(tiny_run / "stats" / "pie.parquet")
+    assert not pie[pie["sparsity"] == 0]["pie"].any()  # the dense population never disagrees with itself
+
+
 def test_measures_and_statistics(tiny_run):
     measures = table(tiny_run, "measures")
     wide = measures.pivot_table(index="model_id", columns="measure", values="value")

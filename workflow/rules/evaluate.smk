@@ -7,6 +7,7 @@ rule evaluate_corruptions:
         corrupted=[str(LAYOUT.corrupted(c)) for c in CORRUPTIONS],
     output:
         str(LAYOUT.robustness("{model_id}", "{method}")),
+        str(LAYOUT.samples("{model_id}", "{method}")),
     params:
         settings=settings("evaluate", "pruning", "corruptions", "evaluation"),
     threads: 1

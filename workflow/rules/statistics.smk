@@ -5,6 +5,7 @@ rule aggregate:
         pruning=expand(str(LAYOUT.pruning_curve("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
         robustness=expand(str(LAYOUT.robustness("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
         measures=expand(str(LAYOUT.measures("{m}")), m=MODEL_IDS),
+        samples=expand(str(LAYOUT.samples("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
     output:
         [str(LAYOUT.table(t)) for t in TABLES],
     params:

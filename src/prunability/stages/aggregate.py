@@ -7,7 +7,7 @@ import pandas as pd
 
 from prunability import io, provenance, schemas
 from prunability.config import StudyConfig
-from prunability.layout import Layout
+from prunability.layout import TABLES, Layout
 from prunability.zoo import ModelSpec, expand
 
 
@@ -35,12 +35,15 @@ def _job_files(config: StudyConfig, layout: Layout, table: str, model_id: str) -
         "robustness": lambda: [layout.robustness(model_id, m) for m in methods],
         "measures": lambda: [layout.measures(model_id)],
         "layer_sparsity": lambda: [layout.layer_sparsity(model_id, m) for m in methods],
+        "samples": lambda: [layout.samples(model_id, m) for m in methods],
     }[table]()
 
 
 def study_table(config: StudyConfig, layout: Layout, zoo: pd.DataFrame, table: str) -> pd.DataFrame:
     parts = [io.read_parquet(path) for model_id in zoo["model_id"] for path in _job_files(config, layout, table, model_id)]
     df = pd.concat(parts, ignore_index=True)
+    if set(schemas.STUDY[table].names) == set(df.columns):  # a lean table: no hyperparameter columns
+        return df
     hparams = zoo[["model_id", *schemas.HPARAM_NAMES]]
     return hparams.merge(df, on="model_id", how="right", validate="one_to_many")
 
@@ -50,7 +53,7 @@ def run(config: StudyConfig, layout: Layout) -> None:
     zoo = zoo_table(config, layout, specs)
     origin = provenance.record(config.raw)
     io.write_parquet(zoo, layout.table("zoo"), schemas.ZOO, origin)
-    for table in ("history", "milestones", "pruning", "robustness", "measures", "layer_sparsity"):
+    for table in TABLES[1:]:
         df = study_table(config, layout, zoo, table)
         io.write_parquet(df, layout.table(table), schemas.STUDY[table], origin)
     counts = zoo["status"].value_counts().to_dict()

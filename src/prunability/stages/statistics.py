@@ -14,6 +14,7 @@ from prunability import io, provenance, schemas
 from prunability.config import StudyConfig
 from prunability.layout import Layout
 from prunability.stats import figures, robustness_figures
+from prunability.stats.forgetting import fragility, pruning_identified_exemplars
 from prunability.stats.robustness import corruption_errors, robustness_summary
 from prunability.stats.pruning_tables import accuracy_retained, effective_robustness, prunability_by_architecture
 from prunability.stats.study import statistics_tables
@@ -82,7 +83,9 @@ def write_figures(config: StudyConfig, layout: Layout, zoo: pd.DataFrame, measur
     figures.measure_vs_target(zoo, measures, "generalization_gap", axes[0] if axes else None,
                               layout.figure("measure_vs_gap"))
     robustness_figures.robustness_curves(io.read_parquet(layout.table("robustness")), layout.figure("robustness_curves"))
-    first_test_image = io.load_torch(layout.prepared)["x_test"][0]
+    test_images = io.load_torch(layout.prepared)["x_test"]
+    robustness_figures.fragile_samples(tables["fragility"], test_images, layout.figure("fragile_samples"))
+    first_test_image = test_images[0]
     robustness_figures.corruption_grid(first_test_image, layout.figure("corruption_grid"),
                                        names=list(config.corruptions.names), severities=list(config.corruptions.severities),
                                        seed=config.corruptions.seed)
@@ -103,6 +106,10 @@ def run(config: StudyConfig, layout: Layout) -> None:
     tables["prunability_by_architecture"] = prunability_by_architecture(zoo, measures)
     tables["corruption_errors"] = corruption_errors(robustness)
     tables["robustness_summary"] = robustness_summary(robustness)
+    samples = io.read_parquet(layout.table("samples"))
+    converged = zoo.loc[zoo["status"] == "converged", "model_id"]
+    tables["fragility"] = fragility(samples, converged)
+    tables["pie"] = pruning_identified_exemplars(samples, converged)
     for name, df in tables.items():
         io.write_parquet(df, layout.stats(name), schemas.STATS[name], provenance.record(config.raw))
     with io.atomic_path(layout.study_config) as tmp:

@@ -82,3 +82,28 @@ def robustness_curves(robustness: pd.DataFrame, path: str | Path) -> Path:
     else:
         axes[0].text(0.5, 0.5, "no data", ha="center", va="center", transform=axes[0].transAxes)
     return _save_png(fig, path)
+
+
+def fragile_samples(fragility: pd.DataFrame, images: torch.Tensor, path: str | Path, per_row: int = 8) -> Path:
+    """The test images pruning forgets first (top row) and last (bottom row).
+
+    A sample's score is the mean over models (of the first method in the
+    table) of the sparsity at which it is first misclassified, counting
+    "never" as 1; samples the dense models get wrong are left out.
+    """
+    method = fragility["method"].iloc[0] if len(fragility) else None
+    rows = fragility[(fragility["method"] == method) & fragility["dense_correct"]]
+    score = rows.assign(s=rows["first_failure_sparsity"].fillna(1.0)).groupby("sample").agg(
+        s=("s", "mean"), label=("label", "first")).sort_values("s", kind="stable")
+    picks = {"most fragile": score.head(per_row), "most robust": score.tail(per_row)[::-1]}
+    fig = _new_figure(1.2 * per_row, 3.0)
+    axes = np.atleast_2d(fig.subplots(2, per_row, squeeze=False))
+    for row, (title, chosen) in zip(axes, picks.items()):
+        for ax in row:
+            ax.set_axis_off()
+        for ax, (sample, r) in zip(row, chosen.iterrows()):
+            _show(ax, images[int(sample)])
+            ax.set_title(f"#{sample} y={int(r['label'])}\nfails at {r['s']:.2f}", fontsize=7)
+        row[0].text(-0.2, 0.5, title, transform=row[0].transAxes, rotation=90, ha="right", va="center", fontsize=8)
+    fig.suptitle(f"Samples {method} pruning forgets first and last (mean first-failure sparsity)", fontsize=9)
+    return _save_png(fig, path)
