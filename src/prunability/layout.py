@@ -9,7 +9,7 @@ from pathlib import Path
 TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity", "samples")
 STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
          "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary",
-         "fragility", "pie")
+         "fragility", "pie", "direction")
 FIGURES = ("pruning_curves", "kendall_heatmap", "measure_mi", "measure_vs_gap", "robustness_curves", "corruption_grid",
            "fragile_samples")
 

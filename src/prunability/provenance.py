@@ -26,7 +26,7 @@ STAGE_CODE = {
     "aggregate": ["stages/aggregate.py"],
     "statistics": ["stages/statistics.py", "stats"],
 }
-SHARED_CODE = ["config.py", "io.py", "schemas.py", "stages/common.py", "layout.py"]
+SHARED_CODE = ["config.py", "io.py", "schemas.py", "stages/common.py"]  # layout.py: paths are visible to snakemake itself
 
 
 def _files(root: Path, entries: list[str]) -> list[Path]:

@@ -209,3 +209,9 @@ PIE = pa.schema([
     pa.field("pie", pa.bool_(), nullable=False),
 ], metadata={"schema_version": SCHEMA_VERSION})
 STATS.update({"fragility": FRAGILITY, "pie": PIE})
+DIRECTION = pa.schema([
+    pa.field("measure", STR, nullable=False), pa.field("target", STR, nullable=False), pa.field("tau", F64),
+    pa.field("expected_tau_sign", pa.int8(), nullable=False),  # the measure's expected sign × the target's
+    pa.field("right_direction", pa.bool_()),  # null where τ is NaN or 0
+], metadata={"schema_version": SCHEMA_VERSION})
+STATS["direction"] = DIRECTION

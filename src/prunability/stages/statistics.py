@@ -14,6 +14,8 @@ from prunability import io, provenance, schemas
 from prunability.config import StudyConfig
 from prunability.layout import Layout
 from prunability.stats import figures, robustness_figures
+from prunability.measures import expected_sign
+from prunability.stats.direction import rates, right_direction
 from prunability.stats.forgetting import fragility, pruning_identified_exemplars
 from prunability.stats.robustness import corruption_errors, robustness_summary
 from prunability.stats.pruning_tables import accuracy_retained, effective_robustness, prunability_by_architecture
@@ -110,6 +112,7 @@ def run(config: StudyConfig, layout: Layout) -> None:
     converged = zoo.loc[zoo["status"] == "converged", "model_id"]
     tables["fragility"] = fragility(samples, converged)
     tables["pie"] = pruning_identified_exemplars(samples, converged)
+    tables["direction"] = right_direction(tables["kendall"], expected_sign)
     for name, df in tables.items():
         io.write_parquet(df, layout.stats(name), schemas.STATS[name], provenance.record(config.raw))
     with io.atomic_path(layout.study_config) as tmp:
@@ -119,5 +122,6 @@ def run(config: StudyConfig, layout: Layout) -> None:
     write_figures(config, layout, zoo, measures, tables, axes)
     with io.atomic_path(layout.summary_md) as tmp:
         tmp.write_text(markdown(config, zoo, tables))
-    io.write_json(summary(config, zoo, tables["kendall"], tables["cmi"]), layout.summary_json)
+    io.write_json({**summary(config, zoo, tables["kendall"], tables["cmi"]),
+                   "right_direction_rate": rates(tables["direction"])}, layout.summary_json)
     print(f"statistics of {len(zoo)} models -> {layout.base / 'stats'}")
