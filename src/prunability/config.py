@@ -62,6 +62,8 @@ class PruningConfig:
     score_batches: int = 1
     score_batch_size: int = 256
     synflow_rounds: int = 100
+    finetune_epochs: int = 0
+    finetune_lr: float = 0.01
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,8 @@ MEASURE_MI = pa.schema([
 ], metadata={"schema_version": SCHEMA_VERSION})
 STATS = {"kendall": KENDALL, "granulated": GRANULATED, "cmi": CMI, "sign_error": SIGN_ERROR, "measure_mi": MEASURE_MI}
 ACCURACY_RETAINED = pa.schema([
-    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False),
     pa.field("split", STR, nullable=False), pa.field("mean_accuracy", F64),
     pa.field("mean_retained", F64), pa.field("min_retained", F64),  # pruned / dense accuracy
     pa.field("n_models", I32, nullable=False),

@@ -57,8 +57,9 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
             yield index
 
 
-def _epoch(model, optimizer, x, y, batch_size, generator) -> tuple[int, bool]:
-    """One pass over the data; returns (steps taken, whether the loss stayed finite)."""
+def _epoch(model, optimizer, x, y, batch_size, generator, after_step=None) -> tuple[int, bool]:
+    """One pass over the data; returns (steps taken, whether the loss stayed finite).
+    ``after_step`` runs after every optimizer step (fine-tuning re-applies masks there)."""
     model.train()
     steps = 0
     for index in _batches(len(x), batch_size, generator):
@@ -68,6 +69,8 @@ def _epoch(model, optimizer, x, y, batch_size, generator) -> tuple[int, bool]:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if after_step is not None:
+            after_step()
         steps += 1
     return steps, True
 

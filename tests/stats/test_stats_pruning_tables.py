@@ -23,7 +23,7 @@ def test_effective_robustness_is_the_residual_from_the_dense_line():
 
 def test_accuracy_retained_relative_to_each_dense_model():
     pruning = pd.DataFrame({
-        "model_id": ["a", "a", "b", "b"], "method": "m", "split": "test",
+        "model_id": ["a", "a", "b", "b"], "method": "m", "split": "test", "schedule": "one_shot",
         "sparsity": [0.0, 0.5, 0.0, 0.5], "accuracy": [0.8, 0.4, 0.5, 0.5],
     })
     out = accuracy_retained(pruning).set_index("sparsity")

@@ -44,6 +44,11 @@ def test_zoo_lists_every_model_with_sane_outcomes(tiny_run):
 
 def test_pruning_curves(tiny_run):
     pruning, zoo = table(tiny_run, "pruning"), table(tiny_run, "zoo")
+    tuned = pruning[pruning["schedule"] == "fine_tuned"]
+    # one epoch of fine-tuning per pruned point (its effect on the loss is tested in tests/pruning)
+    assert len(tuned) == len(pruning[(pruning["schedule"] == "one_shot") & (pruning["sparsity"] > 0)])
+    assert tuned["accuracy"].between(0, 1).all() and tuned["loss"].notna().all()
+    pruning = pruning[pruning["schedule"] == "one_shot"]
     assert set(pruning["method"]) == {"global_magnitude", "random"}
     assert pruning["accuracy"].between(0, 1).all()
     # sparsity 0 is the dense model: its test metrics equal the trained model's
@@ -58,7 +63,7 @@ def test_pruning_curves(tiny_run):
 
 
 def test_robustness_table(tiny_run):
-    rob, pruning = table(tiny_run, "robustness"), table(tiny_run, "pruning")
+    rob, pruning = table(tiny_run, "robustness"), table(tiny_run, "pruning").query("schedule == 'one_shot'")
     assert set(rob["corruption"]) == {"none", "gaussian_noise", "contrast"}
     assert set(rob.loc[rob["corruption"] != "none", "severity"]) == {1, 5}
     assert rob["accuracy"].between(0, 1).all()

@@ -5,12 +5,15 @@ table); and the masks as packed bits."""
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from prunability import io
 from prunability.config import StudyConfig
 from prunability.evaluation import evaluate
 from prunability.layout import Layout
+from prunability.pruning.finetune import finetune
 from prunability.pruning import (
     METHODS, ScoringContext, apply_masks_from, flops, kept_count, layer_costs, layer_sparsity, pack_masks,
     prunable_parameters, scoring_batches,
@@ -71,6 +74,17 @@ def _rows(model, masks, data, base, batch_size, diverged: bool) -> list[dict]:
     return rows
 
 
+def _finetuned_rows(model, masks, data, base, config: StudyConfig, spec) -> list[dict]:
+    """Rows of the pruned model after fine-tuning on the training set (masks fixed).
+    A copy is tuned: training also moves BatchNorm statistics, which the next
+    sparsity's one-shot model must not inherit."""
+    p = config.pruning
+    model = copy.deepcopy(model)
+    finite = finetune(model, masks, data.split.x_train, data.split.y_train, epochs=p.finetune_epochs, lr=p.finetune_lr,
+                      batch_size=spec.batch_size, seed=p.seed)
+    return _rows(model, masks, data, {**base, "schedule": "fine_tuned"}, config.evaluation.batch_size, not finite)
+
+
 def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None:
     spec, device = setup(config, model_id)
     data = load_data(layout, device)
@@ -89,6 +103,8 @@ def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None
         base = {"method": method, "schedule": SCHEDULE, "sparsity": sparsity, "kept": kept, "prunable": total,
                 "kept_fraction": kept / total, "flops": dense_flops, "flops_kept": kept_flops}
         rows += _rows(model, masks, data, base, config.evaluation.batch_size, diverged)
+        if config.pruning.finetune_epochs and sparsity > 0 and not diverged:
+            rows += _finetuned_rows(model, masks, data, base, config, spec)
         layers += [{"method": method, "schedule": SCHEDULE, "sparsity": sparsity, **row} for row in layer_sparsity(masks)]
     io.save_torch({sparsity_key(s): pack_masks(m) for s, m in all_masks.items()}, layout.masks(model_id, method))
     write_job_table(layers, layout.layer_sparsity(model_id, method), "layer_sparsity", model_id)

@@ -90,6 +90,8 @@ def pruning_curves(pruning_df: pd.DataFrame, path: str | Path) -> Path:
     ("train" | "test"), accuracy, loss. Lines are means over models, bands
     span their minimum and maximum.
     """
+    if "schedule" in pruning_df:  # one-shot curves; fine-tuned rows are in the table
+        pruning_df = pruning_df[pruning_df["schedule"] == "one_shot"]
     fig = _new_figure(11.0, 4.2)
     acc_ax, loss_ax = fig.subplots(1, 2)
     _method_band(acc_ax, pruning_df[pruning_df["split"] == "test"], "accuracy", "test accuracy", "Test accuracy after pruning")

@@ -22,10 +22,10 @@ from prunability.stats.kendall import kendall_tau
 
 def accuracy_retained(pruning: pd.DataFrame) -> pd.DataFrame:
     keys = ["model_id", "method", "split"]
-    dense = pruning[pruning["sparsity"] == 0].set_index(keys)["accuracy"]
+    dense = pruning[(pruning["sparsity"] == 0) & (pruning["schedule"] == "one_shot")].set_index(keys)["accuracy"]
     rows = pruning.join(dense.rename("dense_accuracy"), on=keys)
     rows["retained"] = rows["accuracy"] / rows["dense_accuracy"]
-    out = rows.groupby(["method", "sparsity", "split"], sort=True).agg(
+    out = rows.groupby(["method", "schedule", "sparsity", "split"], sort=True).agg(
         mean_accuracy=("accuracy", "mean"), mean_retained=("retained", "mean"),
         min_retained=("retained", "min"), n_models=("model_id", "nunique"))
     return out.reset_index().astype({"n_models": "int32"})
