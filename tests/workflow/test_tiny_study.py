@@ -74,6 +74,10 @@ def test_robustness_table(tiny_run):
     dense = rob[(rob["sparsity"] == 0) & (rob["method"] == "global_magnitude")].set_index(["model_id", "corruption", "severity"])
     for model_id in dense.index.get_level_values(0).unique():
         assert dense.loc[(model_id, "contrast", 5), "accuracy"] <= dense.loc[(model_id, "none", 0), "accuracy"]
+    # error grows with severity for the trained models, for every corruption
+    by_severity = dense.reset_index().groupby(["corruption", "severity"])["accuracy"].mean()
+    for corruption in ("gaussian_noise", "contrast"):
+        assert by_severity[(corruption, 5)] < by_severity[(corruption, 1)]  # (mild noise can even help a little)
 
 
 def test_samples_fragility_and_pie(tiny_run):
