@@ -50,3 +50,13 @@ def test_dvc_repro_runs_the_study(tmp_path, tiny_run):
     pulled = run([str(BIN / "dvc"), "pull"], where)
     assert pulled.returncode == 0, pulled.stderr[-2000:]
     assert sorted(p.name for p in (results / "models").rglob("*.pt")) == before
+
+    # `dvc exp run -S` on a study parameter: only the jobs that depend on it rerun
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    assert run(["git", "add", "-A"], where).returncode == 0
+    assert run(["git", "commit", "-qm", "study"], where, env=identity).returncode == 0
+    trained = {p: p.stat().st_mtime_ns for p in (results / "models").rglob("final.pt")}
+    exp = run([str(BIN / "dvc"), "exp", "run", "-S", "config/config.yaml:pruning.sparsities=[0.0,0.6]"], where, env=identity)
+    assert exp.returncode == 0, exp.stdout[-2000:] + exp.stderr[-2000:]
+    assert sorted(pd.read_parquet(results / "tables" / "pruning.parquet")["sparsity"].unique()) == [0.0, 0.6]
+    assert {p: p.stat().st_mtime_ns for p in trained} == trained  # no model was retrained

@@ -51,7 +51,7 @@ def sample_rows(key: dict, e, labels) -> pd.DataFrame:
     frame = pd.DataFrame({"sample": np.arange(n, dtype=np.int32), "label": labels.cpu().numpy().astype(np.int16),
                           "predicted": e.predicted.numpy().astype(np.int16), "correct": e.correct.numpy()})
     frame = frame.assign(**key)
-    return frame[["method", "sparsity", "corruption", "severity", "sample", "label", "predicted", "correct"]]
+    return frame[[f.name for f in schemas.SAMPLE_FIELDS]]
 
 
 def write_samples(frame: pd.DataFrame, path, model_id: str) -> None:
