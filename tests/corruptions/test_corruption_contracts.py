@@ -13,10 +13,12 @@ RANDOM = {"gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "gla
           "snow", "frost", "fog", "spatter", "elastic_transform"}
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("shape", [(2, 3, 32, 32), (2, 1, 8, 8), (1, 3, 9, 12)])
-def test_uint8_contract_every_severity(name, shape):
-    x = smooth_uint8(*shape)
+@pytest.mark.parametrize("image", [lambda s: smooth_uint8(*s), rand_uint8], ids=["smooth", "random"])
+@pytest.mark.parametrize("shape", [(2, 3, 32, 32), (2, 3, 16, 16), (2, 1, 8, 8), (1, 3, 9, 12), (1, 3, 8, 11)])
+def test_uint8_contract_every_severity(device, name, image, shape):
+    x = image(shape).to(device)
     before = x.clone()
     outs = corrupt_all_severities(x, name, SEVERITIES, seed=1)
     assert list(outs) == list(SEVERITIES)
