@@ -63,6 +63,9 @@ def test_schema_enums_match_the_registries():
     assert grid["architecture"]["items"]["enum"] == ARCHITECTURES.names()
     assert grid["optimizer"]["items"]["enum"] == OPTIMIZERS.names()
     assert props["pruning"]["properties"]["methods"]["items"]["enum"] == METHODS.names()
+    assert props["pruning"]["properties"]["at_init"]["items"]["enum"] == METHODS.names()
+    imp = props["pruning"]["properties"]["imp"]["properties"]
+    assert set(imp["method"]["enum"]) == {m for m in METHODS.names() if m.endswith("_magnitude") and "gradient" not in m}
     assert set(props["corruptions"]["properties"]["names"]["items"]["enum"]) <= set(CORRUPTIONS.names())
     assert set(props["measures"]["properties"]["names"]["items"]["enum"]) == set(MEASURES.names())
 
@@ -70,3 +73,23 @@ def test_schema_enums_match_the_registries():
 def test_shipped_configs_are_valid(repo_root):
     for path in [repo_root / "config" / "config.yaml", *sorted((repo_root / "config" / "studies").glob("*.yaml"))]:
         study_config.load(path)
+
+
+def test_pruning_jobs_of_a_study_and_their_keys():
+    from prunability.pruning_jobs import PruningJob, parse_key, pruning_jobs
+
+    cfg = study_config.parse({"study": "s", "dataset": {"name": "digits"}, "zoo": {"grid": {}}, "pruning": {
+        "methods": ["random"], "at_init": ["snip"], "imp": {"rewinding": ["weights", "learning_rate"], "rounds": 20}}})
+    keys = [job.key for job in pruning_jobs(cfg.pruning)]
+    assert keys == ["random", "snip.at_init", "global_magnitude.imp_weight_rewind", "global_magnitude.imp_lr_rewind"]
+    assert all(parse_key(job.key) == job for job in pruning_jobs(cfg.pruning))
+    assert parse_key("snip") == PruningJob("snip", "one_shot")
+    for bad in ["snip.at_start", "snip.one_shot", ".at_init"]:
+        with pytest.raises(ValueError, match="is not '<method>'"):
+            parse_key(bad)
+
+
+def test_imp_sparsities_follow_the_rate():
+    from prunability.config import ImpConfig
+
+    assert ImpConfig(rate=0.2, rounds=3).sparsities() == pytest.approx([0.2, 0.36, 0.488])

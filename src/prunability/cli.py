@@ -76,6 +76,9 @@ def _print_zoo(config) -> None:
 def dispatch(args: argparse.Namespace) -> None:
     config = config_module.load(args.config)
     if args.stage == "check":
+        from prunability.pruning.preflight import check_study
+
+        check_study(config)
         print(f"{args.config}: valid study {config.study!r}")
         return
     if args.stage == "zoo":

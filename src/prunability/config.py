@@ -49,6 +49,19 @@ class TrainingConfig:
     max_epochs: int
     milestones: tuple[float, ...]
     checkpoint_every: int
+    rewind_step: int = 0
+
+
+@dataclass(frozen=True)
+class ImpConfig:
+    rewinding: tuple[str, ...] = ()  # weights | learning_rate
+    method: str = "global_magnitude"
+    rate: float = 0.2
+    rounds: int = 5
+
+    def sparsities(self) -> tuple[float, ...]:
+        """Sparsity after each round: round L keeps (1 − rate)^L of the weights."""
+        return tuple(1 - (1 - self.rate) ** r for r in range(1, self.rounds + 1))
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class PruningConfig:
     synflow_rounds: int = 100
     finetune_epochs: int = 0
     finetune_lr: float = 0.01
+    at_init: tuple[str, ...] = ()
+    imp: ImpConfig = ImpConfig()
 
 
 @dataclass(frozen=True)
@@ -178,18 +193,41 @@ def _tuples(section: Mapping[str, Any]) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
 
 
+def _pruning(section: Mapping[str, Any]) -> PruningConfig:
+    fields = _tuples(section)
+    fields["imp"] = ImpConfig(**_tuples(section["imp"]))
+    return PruningConfig(**fields)
+
+
+def _check_imp(cfg: PruningConfig) -> None:
+    """IMP's last round must reach the study's largest sparsity (its rounds are the curve)."""
+    imp = cfg.imp
+    if not imp.rewinding:
+        return
+    reached, wanted = imp.sparsities()[-1], max(cfg.sparsities)
+    if reached < wanted:
+        import math
+
+        needed = math.ceil(math.log(1 - wanted) / math.log(1 - imp.rate))
+        raise ConfigError(
+            f"config key pruning.imp.rounds: {imp.rounds} rounds at rate {imp.rate:g} reach sparsity {reached:.4g}, "
+            f"below the largest of pruning.sparsities ({wanted:g}); set rounds to at least {needed} or raise the rate")
+
+
 def parse(raw: Mapping[str, Any]) -> StudyConfig:
     """Validate a raw mapping (e.g. snakemake's ``config``) into a StudyConfig."""
     full = validate(raw)
     grid_order = list(schema()["properties"]["zoo"]["properties"]["grid"]["properties"])
     grid = {axis: tuple(full["zoo"]["grid"][axis]) for axis in grid_order}
+    pruning = _pruning(full["pruning"])
+    _check_imp(pruning)
     return StudyConfig(
         study=full["study"],
         device=full["device"],
         dataset=DatasetConfig(**full["dataset"]),
         zoo=ZooConfig(seeds=tuple(full["zoo"]["seeds"]), grid=grid),
         training=TrainingConfig(**_tuples(full["training"])),
-        pruning=PruningConfig(**_tuples(full["pruning"])),
+        pruning=pruning,
         corruptions=CorruptionConfig(**_tuples(full["corruptions"])),
         measures=MeasureConfig(**_tuples(full["measures"])),
         evaluation=EvaluationConfig(**full["evaluation"]),

@@ -45,6 +45,10 @@ class Layout:
     def final_weights(self, model_id: str) -> Path:
         return self.model_dir(model_id) / "final.pt"
 
+    def rewind_weights(self, model_id: str) -> Path:
+        """Weights after ``training.rewind_step`` optimizer steps: where IMP rewinds survivors to."""
+        return self.model_dir(model_id) / "rewind.pt"
+
     def history(self, model_id: str) -> Path:
         return self.model_dir(model_id) / "history.parquet"
 
@@ -60,6 +64,11 @@ class Layout:
 
     def pruning_curve(self, model_id: str, method: str) -> Path:
         return self.base / "pruning" / model_id / f"{method}.parquet"
+
+    def pruned_weights(self, model_id: str, method: str) -> Path:
+        """Weights of the pruned networks that training changed (fine-tuned, trained
+        from a pruned initialization, IMP rounds): {schedule: {sparsity: state}}."""
+        return self.base / "pruning" / model_id / f"{method}.weights.pt"
 
     def masks(self, model_id: str, method: str) -> Path:
         return self.base / "pruning" / model_id / f"{method}.masks.pt"

@@ -36,6 +36,8 @@ class TrainResult:
     steps: int = 0
     history: list[dict] = field(default_factory=list)  # one row per epoch
     milestones: dict[float, int | None] = field(default_factory=dict)  # target CE -> first step
+    rewind_state: dict | None = None  # weights after ``rewind_step`` optimizer steps (IMP rewinds to them)
+    rewind_step: int | None = None  # the step they were taken at
 
     @property
     def final(self) -> dict:
@@ -94,6 +96,7 @@ def _checkpoint(result: TrainResult, model, optimizer, generator: torch.Generato
         "torch_rng": torch.get_rng_state(), "init_state": result.init_state, "status": result.status,
         "epochs": result.epochs, "steps": result.steps, "history": result.history,
         "milestones": [[t, s] for t, s in result.milestones.items()],
+        "rewind_state": result.rewind_state, "rewind_step": result.rewind_step,
     }
 
 
@@ -108,28 +111,64 @@ def _resume(path, model, optimizer, generator: torch.Generator, device) -> Train
     torch.set_rng_state(state["torch_rng"])
     return TrainResult(init_state=state["init_state"], final_state={}, status=state["status"],
                        epochs=state["epochs"], steps=state["steps"], history=state["history"],
-                       milestones={float(t): (None if s is None else int(s)) for t, s in state["milestones"]})
+                       milestones={float(t): (None if s is None else int(s)) for t, s in state["milestones"]},
+                       rewind_state=state.get("rewind_state"), rewind_step=state.get("rewind_step"))
 
 
 def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device: torch.device,
                 eval_batch_size: int = 1024, checkpoint_path=None) -> TrainResult:
     """Train ``spec`` to ``cfg.target_ce``. With ``checkpoint_path``, progress is saved
     every ``cfg.checkpoint_every`` epochs and a run killed in between resumes from
-    the last save, reaching the same weights as an uninterrupted run (on CPU)."""
+    the last save, reaching the same weights as an uninterrupted run (on CPU).
+    The weights after ``cfg.rewind_step`` steps are kept for rewinding (the final
+    ones if training stops earlier; ``result.rewind_step`` says which step)."""
     model = new_model(spec, data, device)
     optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     generator = torch.Generator().manual_seed(spec.seed)
     result = _resume(checkpoint_path, model, optimizer, generator, device) or TrainResult(
         init_state=_snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
+    if cfg.rewind_step == 0 and result.rewind_state is None:
+        result.rewind_state, result.rewind_step = result.init_state, 0
+
+    def save_checkpoint():
+        if checkpoint_path is not None and result.epochs % cfg.checkpoint_every == 0:
+            io.save_torch(_checkpoint(result, model, optimizer, generator), checkpoint_path)
+
+    fit(model, optimizer, generator, result, spec, cfg, data, eval_batch_size,
+        after_step=_rewind_capture(model, result, cfg.rewind_step), after_epoch=save_checkpoint)
+    result.final_state = _snapshot(model)
+    if result.rewind_state is None:
+        result.rewind_state, result.rewind_step = result.final_state, result.steps
+    return result
+
+
+def _rewind_capture(model, result: TrainResult, rewind_step: int):
+    """An after-step hook that snapshots the weights once ``rewind_step`` steps are done."""
+    counter = {"step": result.steps}
+
+    def capture():
+        counter["step"] += 1
+        if counter["step"] == rewind_step and result.rewind_state is None:
+            result.rewind_state, result.rewind_step = _snapshot(model), rewind_step
+
+    return capture
+
+
+def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: TrainingConfig, data: PreparedData,
+        eval_batch_size: int, after_step=None, after_epoch=None) -> TrainResult:
+    """The zoo's training protocol from wherever ``result`` stands: epochs until the
+    training cross-entropy reaches ``cfg.target_ce``, ``cfg.max_epochs`` pass, or
+    the loss diverges. Pruning reuses it to train sparse networks (``after_step``
+    re-applies their masks)."""
+    device = next(model.parameters()).device
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
     while result.epochs < cfg.max_epochs and result.status == "max_epochs":
-        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator)
+        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step)
         result.steps += steps
         result.epochs += 1
         _record_epoch(result, _epoch_row(model, data, result.epochs, result.steps, eval_batch_size), finite, cfg)
-        if checkpoint_path is not None and result.epochs % cfg.checkpoint_every == 0:
-            io.save_torch(_checkpoint(result, model, optimizer, generator), checkpoint_path)
-    result.final_state = _snapshot(model)
+        if after_epoch is not None:
+            after_epoch()
     return result
 
 

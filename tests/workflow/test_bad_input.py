@@ -62,3 +62,33 @@ def test_corrupt_checkpoint_is_named(tmp_path):
     assert done.returncode == 2
     assert "final.pt" in done.stderr and "corrupt" in done.stderr and "Traceback" not in done.stderr
     assert not (results / "tiny" / "measures").exists()
+
+
+def test_unreachable_layerwise_sparsity_fails_before_any_job(tmp_path):
+    cfg = write_config(tmp_path, pruning__methods=["layerwise_magnitude"], pruning__sparsities=[0.0, 0.999])
+    done = run([str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "-n", "--directory", str(tmp_path),
+                "--configfile", str(cfg)], tmp_path)
+    assert done.returncode != 0
+    out = done.stderr + done.stdout
+    assert "pruning job 'layerwise_magnitude'" in out and "would remove every weight of tensor" in out
+    assert "use sparsities below" in out
+    assert not (tmp_path / "results").exists()
+
+
+def test_imp_rounds_that_cannot_reach_the_sparsities_fail_in_check(tmp_path):
+    cfg = write_config(tmp_path, pruning__imp={"rewinding": ["weights"], "rate": 0.2, "rounds": 3})
+    done = run([sys.executable, "-m", "prunability", "check", "--config", str(cfg)], tmp_path)
+    assert done.returncode == 2
+    # tiny's largest sparsity is 0.9: 0.8^L ≤ 0.1 needs L ≥ 11
+    assert "pruning.imp.rounds: 3 rounds at rate 0.2 reach sparsity 0.488" in done.stderr
+    assert "set rounds to at least 11" in done.stderr
+
+
+def test_unknown_schedule_names_are_rejected(tmp_path):
+    cfg = write_config(tmp_path, pruning__imp={"rewinding": ["weight"]})
+    done = run([sys.executable, "-m", "prunability", "check", "--config", str(cfg)], tmp_path)
+    assert done.returncode == 2
+    assert "pruning.imp.rewinding.0: 'weight' is not valid; choose one of: weights, learning_rate" in done.stderr
+    cfg = write_config(tmp_path, pruning__at_init=["snipp"])
+    done = run([sys.executable, "-m", "prunability", "check", "--config", str(cfg)], tmp_path)
+    assert done.returncode == 2 and "pruning.at_init.0: 'snipp' is not valid" in done.stderr

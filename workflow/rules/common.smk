@@ -1,5 +1,6 @@
 # Shared by every rule: the validated config, the output layout, the zoo.
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -9,20 +10,26 @@ from snakemake.utils import validate
 from prunability import config as study_config
 from prunability.layout import FIGURES, STATS, TABLES, Layout
 from prunability.provenance import code_version
+from prunability.pruning.preflight import check_study
+from prunability.pruning_jobs import pruning_jobs
 from prunability.zoo import expand as expand_zoo
 
 # The package's check first: one readable sentence naming the key and the
-# valid choices. Then snakemake's own validation against the same schema,
-# which also fills in the schema's defaults.
+# valid choices; every pruning job against the zoo's networks (built on the
+# meta device, so unreachable sparsities fail before any job runs). Then
+# snakemake's own validation against the same schema, which also fills in the
+# schema's defaults.
 try:
     STUDY = study_config.parse(config)
+    check_study(STUDY)
 except study_config.ConfigError as error:
     raise WorkflowError(f"invalid config: {error}")
 validate(config, schema="../../config/schema.yaml")
 
 LAYOUT = Layout(STUDY.study)
 MODEL_IDS = [spec.model_id for spec in expand_zoo(STUDY)]
-METHODS = list(STUDY.pruning.methods)
+# Pruning job keys (method, or method.schedule): the {method} wildcard of prune and evaluate.
+METHODS = [job.key for job in pruning_jobs(STUDY.pruning)]
 CORRUPTIONS = list(STUDY.corruptions.names)
 PYTHON = sys.executable
 
@@ -71,5 +78,5 @@ def all_targets():
 
 wildcard_constraints:
     model_id=r"[a-z0-9]+-[0-9a-f]{10}",
-    method="|".join(METHODS) or "none",
+    method="|".join(re.escape(m) for m in METHODS) or "none",
     corruption="|".join(CORRUPTIONS) or "none",

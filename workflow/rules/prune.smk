@@ -1,15 +1,18 @@
-# One job per model × method: every sparsity of the grid in one process.
+# One job per model × pruning job (method, or method.schedule): every sparsity in one process.
 rule prune:
     input:
         str(LAYOUT.prepared),
+        init=str(LAYOUT.init_weights("{model_id}")),
         final=str(LAYOUT.final_weights("{model_id}")),
+        rewind=str(LAYOUT.rewind_weights("{model_id}")),
         result=str(LAYOUT.train_result("{model_id}")),
     output:
         curve=str(LAYOUT.pruning_curve("{model_id}", "{method}")),
         masks=str(LAYOUT.masks("{model_id}", "{method}")),
         layers=str(LAYOUT.layer_sparsity("{model_id}", "{method}")),
+        weights=str(LAYOUT.pruned_weights("{model_id}", "{method}")),
     params:
-        settings=settings("prune", "pruning", "evaluation"),
+        settings=settings("prune", "pruning", "training", "evaluation"),
     threads: 1
     resources:
         gpu=1,

@@ -5,6 +5,7 @@ rule train:
     output:
         init=str(LAYOUT.init_weights("{model_id}")),
         final=str(LAYOUT.final_weights("{model_id}")),
+        rewind=str(LAYOUT.rewind_weights("{model_id}")),
         history=str(LAYOUT.history("{model_id}")),
         milestones=str(LAYOUT.milestones("{model_id}")),
         result=str(LAYOUT.train_result("{model_id}")),

@@ -8,6 +8,7 @@ import pandas as pd
 from prunability import io, provenance, schemas
 from prunability.config import StudyConfig
 from prunability.layout import TABLES, Layout
+from prunability.pruning_jobs import pruning_jobs
 from prunability.zoo import ModelSpec, expand
 
 
@@ -27,7 +28,7 @@ def zoo_table(config: StudyConfig, layout: Layout, specs: list[ModelSpec]) -> pd
 
 
 def _job_files(config: StudyConfig, layout: Layout, table: str, model_id: str) -> list:
-    methods = config.pruning.methods
+    methods = [job.key for job in pruning_jobs(config.pruning)]  # file keys: method[.schedule]
     return {
         "history": lambda: [layout.history(model_id)],
         "milestones": lambda: [layout.milestones(model_id)],

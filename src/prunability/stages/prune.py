@@ -1,11 +1,21 @@
-"""prune: one-shot pruning of one model by one method at every configured
-sparsity (no fine-tuning); train-subset and test loss and accuracy, and the
-FLOPs kept, per sparsity; the kept count of every tensor (layer-sparsity
-table); and the masks as packed bits."""
+"""prune: one model, one pruning job (a method and a schedule — see
+prunability.pruning_jobs):
+
+- one_shot: the trained network pruned at every configured sparsity, and,
+  with ``pruning.finetune_epochs``, each pruned network fine-tuned;
+- at_init: the initial weights pruned at every sparsity and each sparse
+  network trained by the zoo's protocol;
+- imp_weight_rewind / imp_lr_rewind: iterative magnitude pruning, one point
+  per round.
+
+Per point: train-subset and test loss and accuracy, the FLOPs kept, the kept
+count of every tensor (layer-sparsity table), the masks as packed bits, and the
+weights of every network that training changed (for the evaluate stage)."""
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 
 import torch
 
@@ -14,6 +24,9 @@ from prunability.config import StudyConfig
 from prunability.evaluation import evaluate
 from prunability.layout import Layout
 from prunability.pruning.finetune import finetune
+from prunability.pruning.imp import imp_rounds
+from prunability.pruning.retrain import train_sparse
+from prunability.pruning_jobs import AT_INIT, FINE_TUNED, ONE_SHOT, PruningJob, parse_key
 from prunability.pruning import (
     METHODS, ScoringContext, apply_masks_from, flops, kept_count, layer_costs, layer_sparsity, pack_masks,
     prunable_parameters, scoring_batches,
@@ -21,7 +34,6 @@ from prunability.pruning import (
 from prunability.pruning.validation import check_reachable
 from prunability.stages.common import load_data, load_model, setup, train_status, write_job_table
 
-SCHEDULE = "one_shot"
 
 
 def sparsity_key(sparsity: float) -> str:
@@ -50,7 +62,8 @@ def scoring_context(model, config: StudyConfig, method_name: str, data=None) -> 
                           input_shape=input_shape)
 
 
-def compute_masks(model, config: StudyConfig, method_name: str, data=None) -> dict[float, dict[str, torch.Tensor]]:
+def compute_masks(model, config: StudyConfig, method_name: str, data=None,
+                  sparsities=None) -> dict[float, dict[str, torch.Tensor]]:
     """Masks of ``model.net``'s prunable tensors for every configured sparsity
     (``model`` is a Classifier; ``data`` the PreparedData, needed by data-dependent
     methods and SynFlow's input shape). One scoring pass serves every sparsity
@@ -58,11 +71,39 @@ def compute_masks(model, config: StudyConfig, method_name: str, data=None) -> di
     the method cannot reach a sparsity on this network."""
     method = METHODS.get(method_name)
     ctx = scoring_context(model, config, method_name, data)
-    check_reachable(method, config.pruning.sparsities, ctx.params)
-    return method.masks(ctx, config.pruning.sparsities)
+    sparsities = config.pruning.sparsities if sparsities is None else sparsities
+    check_reachable(method, sparsities, ctx.params)
+    return method.masks(ctx, sparsities)
 
 
-def _rows(model, masks, data, base, batch_size, diverged: bool) -> list[dict]:
+@dataclass
+class JobOutput:
+    """Everything one prune job writes, collected point by point."""
+    job: PruningJob
+    rows: list[dict] = field(default_factory=list)  # pruning table
+    layers: list[dict] = field(default_factory=list)  # layer-sparsity table
+    masks: dict[str, dict] = field(default_factory=dict)  # sparsity key -> packed masks
+    weights: dict[str, dict] = field(default_factory=dict)  # schedule -> sparsity key -> state dict
+
+    def add(self, model, masks, sparsity: float, schedule: str, data, config: StudyConfig, costs,
+            finite: bool = True, state: dict | None = None) -> dict:
+        """Record one pruned network: its rows, layer counts and masks (and its weights
+        when training changed them). Returns the base row for derived schedules."""
+        kept, total = kept_count(masks)
+        dense_flops, kept_flops = flops(costs, masks)
+        base = {"method": self.job.method, "schedule": schedule, "sparsity": sparsity, "kept": kept,
+                "prunable": total, "kept_fraction": kept / total, "flops": dense_flops, "flops_kept": kept_flops}
+        self.rows += _rows(model, data, base, config.evaluation.batch_size, not finite)
+        if schedule != FINE_TUNED:  # fine-tuning keeps the one-shot masks and their counts
+            self.layers += [{"method": self.job.method, "schedule": schedule, "sparsity": sparsity, **row}
+                            for row in layer_sparsity(masks)]
+            self.masks[sparsity_key(sparsity)] = pack_masks(masks)
+        if state is not None:
+            self.weights.setdefault(schedule, {})[sparsity_key(sparsity)] = state
+        return base
+
+
+def _rows(model, data, base, batch_size, diverged: bool) -> list[dict]:
     x_train, y_train = data.train_eval()
     rows = []
     for split, (x, y) in {"train": (x_train, y_train), "test": (data.split.x_test, data.split.y_test)}.items():
@@ -74,39 +115,85 @@ def _rows(model, masks, data, base, batch_size, diverged: bool) -> list[dict]:
     return rows
 
 
-def _finetuned_rows(model, masks, data, base, config: StudyConfig, spec) -> list[dict]:
-    """Rows of the pruned model after fine-tuning on the training set (masks fixed).
-    A copy is tuned: training also moves BatchNorm statistics, which the next
-    sparsity's one-shot model must not inherit."""
+def _cpu_state(model) -> dict:
+    return {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
+
+
+def _one_shot(out: JobOutput, model, spec, data, config: StudyConfig, layout: Layout, model_id: str, costs) -> None:
+    """The trained network pruned at every sparsity; optionally each one fine-tuned.
+    Fine-tuning works on a copy: training also moves BatchNorm statistics, which
+    the next sparsity's one-shot model must not inherit."""
     p = config.pruning
-    model = copy.deepcopy(model)
-    finite = finetune(model, masks, data.split.x_train, data.split.y_train, epochs=p.finetune_epochs, lr=p.finetune_lr,
-                      batch_size=spec.batch_size, seed=p.seed)
-    return _rows(model, masks, data, {**base, "schedule": "fine_tuned"}, config.evaluation.batch_size, not finite)
+    dense_state = _cpu_state(model)
+    all_masks = compute_masks(model, config, out.job.method, data)
+    model.load_state_dict(dense_state)  # scoring leaves the weights alone; be certain
+    dense = {n: t.detach().clone() for n, t in model.net.named_parameters()}
+    diverged = train_status(layout, model_id) == "diverged"
+    for sparsity, masks in all_masks.items():
+        apply_masks_from(model.net, dense, masks)  # the dense weights, pruned (one-shot: nothing else changes)
+        out.add(model, masks, sparsity, ONE_SHOT, data, config, costs, finite=not diverged)
+        if p.finetune_epochs and sparsity > 0 and not diverged:
+            tuned = copy.deepcopy(model)
+            finite = finetune(tuned, masks, data.split.x_train, data.split.y_train, epochs=p.finetune_epochs,
+                              lr=p.finetune_lr, batch_size=spec.batch_size, seed=p.seed)
+            out.add(tuned, masks, sparsity, FINE_TUNED, data, config, costs, finite, _cpu_state(tuned))
+
+
+def _at_init(out: JobOutput, model, spec, data, config: StudyConfig, layout: Layout, model_id: str, costs) -> None:
+    """The initialization pruned at every sparsity, each sparse network trained.
+    Sparsity 0 is the zoo's own model (same initialization, seed and protocol)."""
+    device = next(model.parameters()).device
+    init_state = io.load_torch(layout.init_weights(model_id), str(device))
+    final_state = _cpu_state(model)
+    model.load_state_dict(init_state)
+    all_masks = compute_masks(model, config, out.job.method, data)
+    for sparsity, masks in all_masks.items():
+        if sparsity == 0:
+            model.load_state_dict(final_state)
+            out.add(model, masks, 0.0, AT_INIT, data, config, costs,
+                    finite=train_status(layout, model_id) != "diverged")
+            continue
+        model.load_state_dict(init_state)
+        result = train_sparse(model, masks, spec, config.training, data, config.evaluation.batch_size)
+        out.add(model, masks, sparsity, AT_INIT, data, config, costs, result.status != "diverged",
+                result.final_state)
+        print(f"  at init, sparsity {sparsity:g}: {result.status} after {result.epochs} epochs")
+
+
+def _imp(out: JobOutput, model, spec, data, config: StudyConfig, layout: Layout, model_id: str, costs) -> None:
+    """Iterative magnitude pruning from the trained network; the dense network is the first point."""
+    device = next(model.parameters()).device
+    params = prunable_parameters(model.net, config.pruning.include_biases, config.pruning.include_norm)
+    ones = {n: torch.ones_like(t, dtype=torch.bool) for n, t in params.items()}
+    out.add(model, ones, 0.0, out.job.schedule, data, config, costs,
+            finite=train_status(layout, model_id) != "diverged")
+    rewind_state = io.load_torch(layout.rewind_weights(model_id), str(device))
+    mode = "weights" if out.job.schedule == "imp_weight_rewind" else "learning_rate"
+    for r in imp_rounds(model, params, rewind_state, mode, config.pruning.imp, spec, config.training, data,
+                        config.evaluation.batch_size):
+        out.add(model, r.masks, r.sparsity, out.job.schedule, data, config, costs, r.result.status != "diverged",
+                r.result.final_state)
+        print(f"  IMP round {r.round} (sparsity {r.sparsity:.4g}): {r.result.status} after {r.result.epochs} epochs")
+
+
+def _pruner(job: PruningJob):
+    if job.schedule == ONE_SHOT:
+        return _one_shot
+    if job.schedule == AT_INIT:
+        return _at_init
+    return _imp
 
 
 def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None:
+    """``method`` is the job key: a method name, or ``<method>.<schedule>``."""
+    job = parse_key(method)
     spec, device = setup(config, model_id)
     data = load_data(layout, device)
     model = load_model(spec, data, layout.final_weights(model_id), device)
-    dense_state = {k: v.clone() for k, v in model.state_dict().items()}
-    all_masks = compute_masks(model, config, method, data)
-    model.load_state_dict(dense_state)  # scoring leaves the weights alone; be certain
-    dense = {n: p.detach().clone() for n, p in model.net.named_parameters()}
-    costs = layer_costs(model.net, data.image_shape)
-    diverged = train_status(layout, model_id) == "diverged"
-    rows, layers = [], []
-    for sparsity, masks in all_masks.items():
-        apply_masks_from(model.net, dense, masks)  # the dense weights, pruned (one-shot: nothing else changes)
-        kept, total = kept_count(masks)
-        dense_flops, kept_flops = flops(costs, masks)
-        base = {"method": method, "schedule": SCHEDULE, "sparsity": sparsity, "kept": kept, "prunable": total,
-                "kept_fraction": kept / total, "flops": dense_flops, "flops_kept": kept_flops}
-        rows += _rows(model, masks, data, base, config.evaluation.batch_size, diverged)
-        if config.pruning.finetune_epochs and sparsity > 0 and not diverged:
-            rows += _finetuned_rows(model, masks, data, base, config, spec)
-        layers += [{"method": method, "schedule": SCHEDULE, "sparsity": sparsity, **row} for row in layer_sparsity(masks)]
-    io.save_torch({sparsity_key(s): pack_masks(m) for s, m in all_masks.items()}, layout.masks(model_id, method))
-    write_job_table(layers, layout.layer_sparsity(model_id, method), "layer_sparsity", model_id)
-    write_job_table(rows, layout.pruning_curve(model_id, method), "pruning", model_id)
-    print(f"{model_id}/{method}: {len(all_masks)} sparsities")
+    out = JobOutput(job)
+    _pruner(job)(out, model, spec, data, config, layout, model_id, layer_costs(model.net, data.image_shape))
+    io.save_torch(out.weights, layout.pruned_weights(model_id, job.key))
+    io.save_torch(out.masks, layout.masks(model_id, job.key))
+    write_job_table(out.layers, layout.layer_sparsity(model_id, job.key), "layer_sparsity", model_id)
+    write_job_table(out.rows, layout.pruning_curve(model_id, job.key), "pruning", model_id)
+    print(f"{model_id}/{job.key}: {len(out.masks)} sparsities")

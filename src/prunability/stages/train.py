@@ -19,9 +19,10 @@ def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     write_job_table(milestones, layout.milestones(model_id), "milestones", model_id)
     io.save_torch(result.init_state, layout.init_weights(model_id))
     io.save_torch(result.final_state, layout.final_weights(model_id))
+    io.save_torch(result.rewind_state, layout.rewind_weights(model_id))
     # result.json is declared last by the rule: written last, it marks the job complete.
     io.write_json({"model_id": model_id, "hparams": spec.hparams, "seed": spec.seed, "status": result.status,
-                   "epochs": result.epochs, "steps": result.steps, "final": result.final,
+                   "epochs": result.epochs, "steps": result.steps, "final": result.final, "rewind_step": result.rewind_step,
                    "device": str(device)}, layout.train_result(model_id))
     checkpoint.unlink(missing_ok=True)  # the outputs are complete: nothing left to resume
     f = result.final

@@ -1,0 +1,128 @@
+"""Iterative magnitude pruning, rewinding and training a pruned initialization."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from prunability.config import ImpConfig
+from prunability.models import build_model
+from prunability.pruning import prunable_parameters
+from prunability.pruning.imp import imp_rounds, next_masks, rewind
+from prunability.pruning.masks import keep_count
+from prunability.pruning.retrain import train_sparse
+from prunability.train import train_model
+
+
+def _model(spec, data, state):
+    model = build_model(spec.hparams, data.image_shape, data.num_classes, data.mean, data.std)
+    model.load_state_dict(state)
+    return model
+
+
+@pytest.fixture(scope="module")
+def short_training(tiny_config):
+    return dataclasses.replace(tiny_config.training, max_epochs=1)
+
+
+def test_rewind_step_zero_is_the_initialization(trained):
+    _, result = trained
+    assert result.rewind_step == 0
+    assert all(torch.equal(result.rewind_state[k], result.init_state[k]) for k in result.init_state)
+
+
+def test_rewind_state_is_the_weights_after_k_steps(trained, tiny_config, digits_data):
+    """One epoch of the tiny study takes ceil(n/64) steps (no batch of one is left):
+    the weights after exactly that many steps are those of a run stopped after one epoch."""
+    spec, _ = trained
+    steps_per_epoch = -(-len(digits_data.split.x_train) // spec.batch_size)
+    cfg = dataclasses.replace(tiny_config.training, rewind_step=steps_per_epoch)
+    full = train_model(spec, cfg, digits_data, torch.device("cpu"))
+    one_epoch = train_model(spec, dataclasses.replace(tiny_config.training, max_epochs=1), digits_data,
+                            torch.device("cpu"))
+    assert full.rewind_step == steps_per_epoch == one_epoch.steps
+    assert all(torch.equal(full.rewind_state[k], one_epoch.final_state[k]) for k in full.rewind_state)
+    assert not torch.equal(full.rewind_state["net.0.weight"], full.final_state["net.0.weight"])
+
+
+def test_imp_density_after_l_rounds_is_exactly_0_8_to_the_l(trained, digits_data):
+    spec, result = trained
+    model = _model(spec, digits_data, result.final_state)
+    params = prunable_parameters(model.net)
+    total = sum(p.numel() for p in params.values())
+    masks = None
+    for rounds in range(1, 8):
+        sparsity = 1 - 0.8 ** rounds
+        masks = next_masks(params, masks, sparsity, "global_magnitude")
+        kept = sum(int(m.sum()) for m in masks.values())
+        assert kept == keep_count(total, sparsity) == round(0.8 ** rounds * total)
+        for name, p in params.items():  # prune the weights as a round would; the next round must nest
+            p.data.mul_(masks[name])
+
+
+def test_masks_are_nested_even_when_pruned_weights_would_tie(trained, digits_data):
+    """Layerwise IMP on weights where survivors and pruned weights are all 0: scores of
+    earlier-pruned weights are −∞, so no pruned weight comes back."""
+    spec, result = trained
+    model = _model(spec, digits_data, result.final_state)
+    params = {n: torch.zeros_like(p) for n, p in prunable_parameters(model.net).items()}
+    first = next_masks(params, None, 0.5, "layerwise_magnitude")
+    second = next_masks(params, first, 0.75, "layerwise_magnitude")
+    for name in params:
+        assert not (second[name] & ~first[name]).any()
+        assert int(second[name].sum()) == keep_count(params[name].numel(), 0.75)
+
+
+def test_rewinding_restores_exactly_the_step_k_weights_for_survivors(trained, digits_data):
+    spec, result = trained
+    model = _model(spec, digits_data, result.final_state)
+    params = prunable_parameters(model.net)
+    masks = next_masks(params, None, 0.6, "global_magnitude")
+    rewind(model, result.init_state, masks)
+    state = model.state_dict()
+    for name, mask in masks.items():
+        rewound = state[f"net.{name}"]
+        assert torch.equal(rewound[mask], result.init_state[f"net.{name}"][mask])
+        assert (rewound[~mask] == 0).all()
+    bn_stats = [k for k in state if k.endswith("running_mean")]
+    assert bn_stats and all(torch.equal(state[k], result.init_state[k]) for k in bn_stats)
+
+
+@pytest.mark.parametrize("mode", ["weights", "learning_rate"])
+def test_imp_rounds_keep_their_zeros_and_shrink_the_network(trained, digits_data, short_training, mode):
+    spec, result = trained
+    model = _model(spec, digits_data, result.final_state)
+    params = prunable_parameters(model.net)
+    imp = ImpConfig(rewinding=(mode,), rate=0.5, rounds=3)
+    rounds = list(imp_rounds(model, params, result.init_state, mode, imp, spec, short_training, digits_data))
+    assert [r.round for r in rounds] == [1, 2, 3]
+    assert [r.sparsity for r in rounds] == pytest.approx([0.5, 0.75, 0.875])
+    for r in rounds:
+        trained_net = _model(spec, digits_data, r.result.final_state)
+        for name, p in prunable_parameters(trained_net.net).items():
+            assert (p[~r.masks[name]] == 0).all()
+            assert (p[r.masks[name]] != 0).any()
+        assert r.result.epochs == 1
+
+
+def test_learning_rate_rewinding_starts_from_the_trained_survivors(trained, digits_data, short_training):
+    spec, result = trained
+    model = _model(spec, digits_data, result.final_state)
+    params = prunable_parameters(model.net)
+    imp = ImpConfig(rewinding=("learning_rate",), rate=0.2, rounds=1)
+    (only,) = imp_rounds(model, params, result.init_state, "learning_rate", imp, spec, short_training, digits_data)
+    start = only.result.init_state  # the weights retraining started from
+    for name, mask in only.masks.items():
+        assert torch.equal(start[f"net.{name}"][mask], result.final_state[f"net.{name}"][mask])
+
+
+def test_a_pruned_initialization_trains_with_its_mask_fixed(trained, digits_data, short_training):
+    spec, result = trained
+    model = _model(spec, digits_data, result.init_state)
+    params = prunable_parameters(model.net)
+    masks = next_masks(params, None, 0.5, "global_magnitude")
+    run = train_sparse(model, masks, spec, short_training, digits_data)
+    assert run.epochs == 1 and run.steps > 0
+    for name, p in prunable_parameters(model.net).items():
+        assert (p[~masks[name]] == 0).all()
+        assert not torch.equal(p[masks[name]], result.init_state[f"net.{name}"][masks[name]])
