@@ -50,6 +50,14 @@ class TrainingConfig:
     milestones: tuple[float, ...]
     checkpoint_every: int
     rewind_step: int = 0
+    mixed_precision: bool = False  # CUDA only
+    channels_last: bool = False  # CUDA only
+
+    @property
+    def precision(self):
+        from prunability.precision import Precision
+
+        return Precision(self.mixed_precision, self.channels_last)
 
 
 @dataclass(frozen=True)

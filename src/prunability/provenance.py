@@ -19,8 +19,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 STAGE_CODE = {
     "prepare": ["stages/prepare.py", "data"],
     "corrupt": ["stages/corrupt.py", "corruptions"],
-    "train": ["stages/train.py", "train.py", "models", "optimizers.py", "evaluation.py", "data/split.py"],
-    "prune": ["stages/prune.py", "pruning", "evaluation.py"],
+    "train": ["stages/train.py", "train.py", "precision.py", "models", "optimizers.py", "evaluation.py", "data/split.py"],
+    "prune": ["stages/prune.py", "pruning", "pruning_jobs.py", "train.py", "precision.py", "evaluation.py"],
     "evaluate": ["stages/evaluate.py", "pruning/masks.py", "evaluation.py"],
     "measures": ["stages/measure.py", "measures", "pruning"],
     "aggregate": ["stages/aggregate.py"],

@@ -24,6 +24,7 @@ from prunability.data.split import PreparedData, as_float
 from prunability.evaluation import evaluate
 from prunability.models import Classifier, build_model
 from prunability.optimizers import OPTIMIZERS
+from prunability.precision import Precision
 from prunability.zoo import ModelSpec
 
 
@@ -59,13 +60,15 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
             yield index
 
 
-def _epoch(model, optimizer, x, y, batch_size, generator, after_step=None) -> tuple[int, bool]:
+def _epoch(model, optimizer, x, y, batch_size, generator, after_step=None,
+           precision: Precision = Precision()) -> tuple[int, bool]:
     """One pass over the data; returns (steps taken, whether the loss stayed finite).
     ``after_step`` runs after every optimizer step (fine-tuning re-applies masks there)."""
     model.train()
     steps = 0
     for index in _batches(len(x), batch_size, generator):
-        loss = F.cross_entropy(model(as_float(x[index])), y[index])
+        with precision.autocast(x.device):
+            loss = F.cross_entropy(model(precision.layout(as_float(x[index]))), y[index]).float()
         if not torch.isfinite(loss):
             return steps, False
         optimizer.zero_grad(set_to_none=True)
@@ -161,9 +164,11 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
     the loss diverges. Pruning reuses it to train sparse networks (``after_step``
     re-applies their masks)."""
     device = next(model.parameters()).device
+    precision = cfg.precision.active(device)
+    precision.prepare(model)
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
     while result.epochs < cfg.max_epochs and result.status == "max_epochs":
-        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step)
+        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step, precision)
         result.steps += steps
         result.epochs += 1
         _record_epoch(result, _epoch_row(model, data, result.epochs, result.steps, eval_batch_size), finite, cfg)

@@ -38,7 +38,9 @@ def _identity(config: StudyConfig, hparams: dict[str, Any], seed: int) -> dict[s
         "seed": seed,
         "dataset": {"name": data.name, "test_fraction": data.test_fraction, "split_seed": data.split_seed,
                     **_data_extras(data)},
-        "training": {"target_ce": config.training.target_ce, "max_epochs": config.training.max_epochs},
+        "training": {"target_ce": config.training.target_ce, "max_epochs": config.training.max_epochs,
+                     # bfloat16 training changes the weights (on CUDA): listed only when on, as above
+                     **({"mixed_precision": True} if config.training.mixed_precision else {})},
     }
 
 
