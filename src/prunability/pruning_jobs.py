@@ -55,3 +55,11 @@ def parse_key(key: str) -> PruningJob:
         raise ValueError(f"pruning job {key!r} is not '<method>', '<method>.at_init', "
                          f"'<method>.imp_weight_rewind' or '<method>.imp_lr_rewind'")
     return PruningJob(method, schedule)
+
+
+def sparsity_key(sparsity: float) -> str:
+    """The key of a sparsity in mask and weight files: short ("0.5", "0") where
+    six significant digits give the float back, else its exact repr (IMP's
+    1 − 0.8^L), so that ``float(key)`` always equals the table's sparsity."""
+    short = f"{sparsity:.6g}"
+    return short if float(short) == sparsity else repr(float(sparsity))

@@ -26,7 +26,7 @@ from prunability.layout import Layout
 from prunability.pruning.finetune import finetune
 from prunability.pruning.imp import imp_rounds
 from prunability.pruning.retrain import train_sparse
-from prunability.pruning_jobs import AT_INIT, FINE_TUNED, ONE_SHOT, PruningJob, parse_key
+from prunability.pruning_jobs import AT_INIT, FINE_TUNED, ONE_SHOT, PruningJob, parse_key, sparsity_key
 from prunability.pruning import (
     METHODS, ScoringContext, apply_masks_from, flops, kept_count, layer_costs, layer_sparsity, pack_masks,
     prunable_parameters, scoring_batches,
@@ -34,10 +34,6 @@ from prunability.pruning import (
 from prunability.pruning.validation import check_reachable
 from prunability.stages.common import load_data, load_model, setup, train_status, write_job_table
 
-
-
-def sparsity_key(sparsity: float) -> str:
-    return f"{sparsity:.6g}"
 
 
 def scoring_context(model, config: StudyConfig, method_name: str, data=None) -> ScoringContext:

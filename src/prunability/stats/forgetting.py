@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from prunability.stats.robustness import job_columns
+
 
 def _clean(samples: pd.DataFrame, models) -> pd.DataFrame:
     return samples[(samples["corruption"] == "none") & samples["model_id"].isin(models)]
@@ -24,10 +26,12 @@ def _clean(samples: pd.DataFrame, models) -> pd.DataFrame:
 
 def fragility(samples: pd.DataFrame, models) -> pd.DataFrame:
     clean = _clean(samples, models)
-    keys = ["model_id", "method", "sample"]
-    dense = clean[clean["sparsity"] == 0].set_index(keys)["correct"].rename("dense_correct")
+    keys = ["model_id", *job_columns(clean)[:-1], "sample"]
+    # the dense network of a model is one, whatever the job: its sparsity-0 rows
+    dense = (clean[clean["sparsity"] == 0].drop_duplicates(["model_id", "sample"])
+             .set_index(["model_id", "sample"])["correct"].rename("dense_correct"))
     failed = clean[~clean["correct"] & (clean["sparsity"] > 0)].groupby(keys)["sparsity"].min()
-    out = clean[clean["sparsity"] == 0][keys + ["label"]].join(dense, on=keys)
+    out = clean[keys + ["label"]].drop_duplicates(keys).join(dense, on=["model_id", "sample"])
     out["first_failure_sparsity"] = out.join(failed.rename("f"), on=keys)["f"].to_numpy(float)
     out.loc[~out["dense_correct"], "first_failure_sparsity"] = 0.0  # wrong already when dense
     return out.reset_index(drop=True).astype({"sample": "int32", "label": "int16"})
@@ -40,10 +44,12 @@ def _mode(predictions: pd.Series) -> int:
 
 def pruning_identified_exemplars(samples: pd.DataFrame, models) -> pd.DataFrame:
     clean = _clean(samples, models)
-    modal = clean.groupby(["method", "sparsity", "sample"])["predicted"].agg(_mode).rename("pruned_modal")
+    jobs = job_columns(clean)
+    modal = clean.groupby([*jobs, "sample"])["predicted"].agg(_mode).rename("pruned_modal")
     labels = clean.groupby("sample")["label"].first()
-    dense = modal.xs(0.0, level="sparsity").rename("dense_modal")
-    out = modal.reset_index().join(dense, on=["method", "sample"]).join(labels, on="sample")
+    dense_rows = clean[clean["sparsity"] == 0].drop_duplicates(["model_id", "sample"])
+    dense = dense_rows.groupby("sample")["predicted"].agg(_mode).rename("dense_modal")  # one dense population
+    out = modal.reset_index().join(dense, on="sample").join(labels, on="sample")
     out["pie"] = out["pruned_modal"] != out["dense_modal"]
-    columns = ["method", "sparsity", "sample", "label", "dense_modal", "pruned_modal", "pie"]
+    columns = [*jobs, "sample", "label", "dense_modal", "pruned_modal", "pie"]
     return out[columns].astype({"sample": "int32", "label": "int16", "dense_modal": "int16", "pruned_modal": "int16"})

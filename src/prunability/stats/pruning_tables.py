@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from prunability.stats.kendall import kendall_tau
+from prunability.stats.robustness import job_columns
 
 
 def accuracy_retained(pruning: pd.DataFrame) -> pd.DataFrame:
-    keys = ["model_id", "method", "split"]
-    dense = pruning[(pruning["sparsity"] == 0) & (pruning["schedule"] == "one_shot")].set_index(keys)["accuracy"]
+    keys = ["model_id", "split"]  # a model's dense network is one, whatever the job
+    dense = pruning[pruning["sparsity"] == 0].drop_duplicates(keys).set_index(keys)["accuracy"]
     rows = pruning.join(dense.rename("dense_accuracy"), on=keys)
     rows["retained"] = rows["accuracy"] / rows["dense_accuracy"]
     out = rows.groupby(["method", "schedule", "sparsity", "split"], sort=True).agg(
@@ -32,8 +33,8 @@ def accuracy_retained(pruning: pd.DataFrame) -> pd.DataFrame:
 
 
 def _per_model_accuracy(robustness: pd.DataFrame) -> pd.DataFrame:
-    """(model, method, sparsity) -> clean accuracy and mean accuracy over corruptions × severities."""
-    keys = ["model_id", "method", "sparsity"]
+    """(model, method, schedule, sparsity) -> clean accuracy and mean accuracy over corruptions × severities."""
+    keys = ["model_id", *job_columns(robustness)]
     clean = robustness[robustness["corruption"] == "none"].set_index(keys)["accuracy"].rename("clean_accuracy")
     corrupted = robustness[robustness["corruption"] != "none"].groupby(keys)["accuracy"].mean()
     return pd.concat([clean, corrupted.rename("corruption_accuracy")], axis=1).reset_index()
@@ -48,7 +49,7 @@ def effective_robustness(robustness: pd.DataFrame) -> pd.DataFrame:
         slope, intercept = 0.0, dense["corruption_accuracy"].mean() if len(dense) else np.nan
     points["expected"] = intercept + slope * points["clean_accuracy"]
     points["residual"] = points["corruption_accuracy"] - points["expected"]
-    out = points.groupby(["method", "sparsity"], sort=True).agg(
+    out = points.groupby(job_columns(points), sort=True).agg(
         clean_accuracy=("clean_accuracy", "mean"), corruption_accuracy=("corruption_accuracy", "mean"),
         expected_from_dense=("expected", "mean"), effective_robustness=("residual", "mean"),
         n_models=("model_id", "nunique"))

@@ -33,13 +33,20 @@ def _model_columns(robustness: pd.DataFrame) -> list[str]:
     return ["model_id", *[c for c in HPARAM_NAMES if c in robustness.columns]]
 
 
+def job_columns(table: pd.DataFrame) -> list[str]:
+    """What identifies a pruned network beside its model: method and schedule
+    (one-shot, fine-tuned, at-init, an IMP round), then sparsity."""
+    return ["method", *(["schedule"] if "schedule" in table.columns else []), "sparsity"]
+
+
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return num / den.where(den != 0, np.nan)
 
 
 def corruption_errors(robustness: pd.DataFrame) -> pd.DataFrame:
-    """One row per model x method x sparsity x corruption: error, ce, relative_ce, n_severities."""
-    keys = _model_columns(robustness) + ["method", "sparsity"]
+    """One row per model x method x schedule x sparsity x corruption: error, ce,
+    relative_ce (both normalized to the same model's dense network), n_severities."""
+    keys = _model_columns(robustness) + job_columns(robustness)
     clean = robustness[robustness["corruption"] == CLEAN].groupby(keys, dropna=False)["accuracy"].mean()
     rows = robustness[robustness["corruption"] != CLEAN].assign(err=lambda d: 1.0 - d["accuracy"])
     per = rows.groupby(keys + ["corruption"], dropna=False).agg(
@@ -65,14 +72,14 @@ def _means(errors: pd.DataFrame, keys: list[str], suffix: str) -> pd.DataFrame:
 
 
 def robustness_summary(robustness: pd.DataFrame) -> pd.DataFrame:
-    """One row per model x method x sparsity (hyperparameter columns kept).
+    """One row per model x method x schedule x sparsity (hyperparameter columns kept).
 
     Columns: clean_accuracy; for the 15 benchmark corruptions present
     (suffix ``15``) and for all corruptions present (suffix ``all``):
     mean_corruption_accuracy (mean over corruptions of the mean accuracy over
     severities), mce, relative_mce and n_corruptions (how many were present).
     """
-    keys = _model_columns(robustness) + ["method", "sparsity"]
+    keys = _model_columns(robustness) + job_columns(robustness)
     errors = corruption_errors(robustness)
     clean = robustness[robustness["corruption"] == CLEAN].groupby(keys, dropna=False)["accuracy"].mean()
     common = _means(errors[errors["corruption"].isin(COMMON_CORRUPTIONS)], keys, "15")
