@@ -8,7 +8,7 @@ CORES  ?= all
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install run test test-fast bench dryrun report clean
+.PHONY: install browser run test test-fast bench dryrun report clean
 
 install: $(STAMP)
 
@@ -23,10 +23,18 @@ run: install
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile $(CONFIG)
 	@$(PY) -m prunability summary --config $(CONFIG)
 
-test: install
+# Headless Chromium for the explorer's browser tests (Debian's package, driven by
+# Playwright): installed with apt-get when missing and we are root; otherwise those
+# tests skip and say why.
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "make browser: could not install chromium; the explorer's browser tests will be skipped"; }
+
+test: install browser
 	$(VENV)/bin/pytest
 
-test-fast: install
+test-fast: install browser
 	$(VENV)/bin/pytest -m "not slow"
 
 dryrun: install

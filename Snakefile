@@ -19,6 +19,7 @@ include: "workflow/rules/prune.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/measures.smk"
 include: "workflow/rules/statistics.smk"
+include: "workflow/rules/explorer.smk"
 
 
 rule all:

@@ -45,3 +45,15 @@ def trained(tiny_config, digits_data):
     torch.set_num_threads(1)
     spec = expand(tiny_config)[0]
     return spec, train_model(spec, tiny_config.training, digits_data, torch.device("cpu"))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The whole DAG of the tiny study, run once by snakemake for every test that reads it
+    (defined here, at the root, so that one session shares one run across directories)."""
+    from workflow.conftest import BIN, run, workflow_copy
+
+    where = workflow_copy(tmp_path_factory.mktemp("tiny_study"))
+    done = run([str(BIN / "snakemake"), "--cores", "2"], where)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return where / "results" / "tiny"

@@ -1,4 +1,6 @@
-"""A copy of the workflow in a temporary directory, for runs that write results/."""
+"""A copy of the workflow in a temporary directory, for runs that write results/.
+(The session fixture `tiny_run` lives in tests/conftest.py, so that every test
+directory shares one run of the tiny study.)"""
 
 from __future__ import annotations
 
@@ -7,8 +9,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -31,12 +31,3 @@ def workflow_copy(dest: Path, study: str = "tiny") -> Path:
 def run(cmd: list[str], cwd: Path, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DVC_NO_ANALYTICS": "1", **(env or {})}
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-
-
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory):
-    """The whole DAG of the tiny study, run once by snakemake for every test that reads it."""
-    where = workflow_copy(tmp_path_factory.mktemp("tiny_study"))
-    done = run([str(BIN / "snakemake"), "--cores", "2"], where)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return where / "results" / "tiny"
