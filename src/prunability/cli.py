@@ -30,6 +30,7 @@ STAGES = {
     "aggregate": ("aggregate", []),
     "statistics": ("statistics", []),
     "summary": ("summary", []),
+    "explorer": ("explorer", []),
 }
 
 

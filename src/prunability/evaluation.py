@@ -30,7 +30,12 @@ def logits_of(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1024) -
 
 
 def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> Evaluation:
-    logits = logits_of(model, x, batch_size).float()
+    return evaluation_of(logits_of(model, x, batch_size), y)
+
+
+def evaluation_of(logits: torch.Tensor, y: torch.Tensor) -> Evaluation:
+    """Loss, accuracy and per-sample predictions from logits already computed."""
+    logits = logits.float()
     y = y.to(logits.device)
     loss = F.cross_entropy(logits, y).item()
     predicted = logits.argmax(dim=1)

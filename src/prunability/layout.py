@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity", "samples")
+TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity", "samples",
+          "pruned_measures")
 STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
          "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary",
          "fragility", "pie", "direction")
@@ -82,6 +83,10 @@ class Layout:
     def measures(self, model_id: str) -> Path:
         return self.base / "measures" / f"{model_id}.parquet"
 
+    def pruned_measures(self, model_id: str, method: str) -> Path:
+        """Dead-neuron rate and feature geometry of every sparsity's model on the clean test set."""
+        return self.base / "pruned_measures" / model_id / f"{method}.parquet"
+
     # study
     def table(self, name: str) -> Path:
         return self.base / "tables" / f"{name}.parquet"
@@ -100,6 +105,16 @@ class Layout:
 
     def figure(self, name: str) -> Path:
         return self.base / "figures" / f"{name}.png"
+
+    @property
+    def explorer_page(self) -> Path:
+        """The interactive explorer: one self-contained HTML page (prunability.explorer)."""
+        return self.base / "explorer" / "index.html"
+
+    @property
+    def explorer_sprites(self) -> Path:
+        """The test images the explorer can show, one PNG sheet beside the page."""
+        return self.base / "explorer" / "samples.png"
 
     @property
     def study_config(self) -> Path:

@@ -21,10 +21,13 @@ STAGE_CODE = {
     "corrupt": ["stages/corrupt.py", "corruptions"],
     "train": ["stages/train.py", "train.py", "precision.py", "models", "optimizers.py", "evaluation.py", "data/split.py"],
     "prune": ["stages/prune.py", "pruning", "pruning_jobs.py", "train.py", "precision.py", "evaluation.py"],
-    "evaluate": ["stages/evaluate.py", "pruning/masks.py", "evaluation.py"],
+    "evaluate": ["stages/evaluate.py", "pruning/masks.py", "evaluation.py", "measures/features.py",
+                 "measures/dead_neurons.py", "measures/context.py"],
     "measures": ["stages/measure.py", "measures", "pruning"],
     "aggregate": ["stages/aggregate.py"],
     "statistics": ["stages/statistics.py", "stats"],
+    "explorer": ["stages/explorer.py", "explorer", "explorer/static/app.js", "explorer/static/page.html",
+                 "stages/statistics.py"],
 }
 SHARED_CODE = ["config.py", "io.py", "schemas.py", "stages/common.py"]  # layout.py: paths are visible to snakemake itself
 

@@ -103,6 +103,11 @@ SAMPLE_FIELDS = [
     pa.field("label", pa.int16(), nullable=False),
     pa.field("predicted", pa.int16(), nullable=False),
     pa.field("correct", pa.bool_(), nullable=False),
+    # penultimate-feature geometry (Li et al. 2022, measures/features.py), from the same forward pass;
+    # null where the model's head does not split linearly (the pruned_measures table gives the reason)
+    pa.field("feature_norm", pa.float32()),  # ‖f(x)‖
+    pa.field("true_angle", pa.float32()),  # radians between f(x) and the true-class weight row W_y
+    pa.field("angular_margin", pa.float32()),  # radians: min over c ≠ y of θ_c, minus θ_y
 ]
 
 MEASURE_FIELDS = [
@@ -110,6 +115,14 @@ MEASURE_FIELDS = [
     pa.field("value", F64),  # null where the measure failed for this model
     pa.field("seconds", F64),  # wall-clock cost of computing it
     pa.field("reason", STR),  # why value is null; null on success
+]
+
+# Activation and feature measures of every pruned model (sparsity 0 = dense) on the
+# clean test set, from the evaluate stage: the MEASURE_FIELDS columns per method × sparsity.
+PRUNED_MEASURE_FIELDS = [
+    pa.field("method", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False),
+    *MEASURE_FIELDS,
 ]
 
 # Per-job files (written by one job) carry model_id and the stage's own columns.
@@ -121,6 +134,7 @@ JOB = {
     "measures": _schema(*MEASURE_FIELDS),
     "layer_sparsity": _schema(*LAYER_SPARSITY_FIELDS),
     "samples": _schema(*SAMPLE_FIELDS),
+    "pruned_measures": _schema(*PRUNED_MEASURE_FIELDS),
 }
 
 # Study tables (written by aggregate) also carry the hyperparameters.
@@ -128,6 +142,7 @@ ZOO = _schema(*TRAINING_OUTCOME, with_hparams=True)
 STUDY = {name: _schema(*schema, with_hparams=True) for name, schema in {
     "history": HISTORY_FIELDS, "milestones": MILESTONE_FIELDS, "pruning": PRUNING_FIELDS,
     "robustness": ROBUSTNESS_FIELDS, "measures": MEASURE_FIELDS, "layer_sparsity": LAYER_SPARSITY_FIELDS,
+    "pruned_measures": PRUNED_MEASURE_FIELDS,
 }.items()}
 STUDY["zoo"] = ZOO
 # Per-sample rows are many (models × methods × sparsities × test sets × samples):

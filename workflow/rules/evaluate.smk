@@ -1,4 +1,6 @@
-# Dense and pruned models of one model × method on the clean and every corrupted test set.
+# Dense and pruned models of one model × method on the clean and every corrupted test set:
+# loss, accuracy, per-sample predictions and feature geometry, and on the clean set the
+# dead-neuron rate and mean feature geometry of every sparsity (pruned_measures).
 rule evaluate_corruptions:
     input:
         str(LAYOUT.prepared),
@@ -8,6 +10,7 @@ rule evaluate_corruptions:
     output:
         str(LAYOUT.robustness("{model_id}", "{method}")),
         str(LAYOUT.samples("{model_id}", "{method}")),
+        str(LAYOUT.pruned_measures("{model_id}", "{method}")),
     params:
         settings=settings("evaluate", "pruning", "corruptions", "evaluation"),
     threads: 1

@@ -19,6 +19,7 @@ from prunability.measures.context import MEASURES, Measure, MeasureContext, Meas
 from prunability.measures import norms as _norms  # noqa: F401,E402
 from prunability.measures import margin as _margin  # noqa: F401,E402
 from prunability.measures import spectral as _spectral  # noqa: F401,E402
+from prunability.measures import conv_spectral as _conv_spectral  # noqa: F401,E402
 from prunability.measures import frobenius as _frobenius  # noqa: F401,E402
 from prunability.measures import flatness as _flatness  # noqa: F401,E402
 from prunability.measures import pac_bayes as _pac_bayes  # noqa: F401,E402

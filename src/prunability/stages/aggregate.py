@@ -37,6 +37,7 @@ def _job_files(config: StudyConfig, layout: Layout, table: str, model_id: str) -
         "measures": lambda: [layout.measures(model_id)],
         "layer_sparsity": lambda: [layout.layer_sparsity(model_id, m) for m in methods],
         "samples": lambda: [layout.samples(model_id, m) for m in methods],
+        "pruned_measures": lambda: [layout.pruned_measures(model_id, m) for m in methods],
     }[table]()
 
 
