@@ -92,3 +92,17 @@ def test_bad_name_and_severity():
     for bad in (0, 6):
         with pytest.raises(ValueError, match=r"1\.\.5"):
             corrupt(x, "frost", bad, seed=0)
+
+
+def test_blocking_keeps_deterministic_results_and_reproducible_random_ones(monkeypatch):
+    from prunability.corruptions import apply
+
+    x = smooth_uint8(5, 3, 16, 16)
+    whole = {name: corrupt(x, name, 4, seed=3) for name in NAMES}
+    monkeypatch.setattr(apply, "CPU_BLOCK_VALUES", 2 * 3 * 16 * 16)  # blocks of 2 images
+    for name in NAMES:
+        blocked = corrupt(x, name, 4, seed=3)
+        assert torch.equal(blocked, corrupt(x, name, 4, seed=3)), name
+        if name not in RANDOM:
+            assert torch.equal(blocked, whole[name]), name
+    assert corrupt(x[:0], "fog", 1, seed=0).shape == (0, 3, 16, 16)

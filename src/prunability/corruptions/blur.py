@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from prunability.corruptions import motion
 from prunability.corruptions.registry import register_corruption
-from prunability.corruptions.resample import clipped_zoom, symmetric_index
+from prunability.corruptions.resample import clipped_zoom, symmetric_index, zoom_matrix
 
 TRUNCATE = 4.0  # skimage.filters.gaussian's default, passed on to scipy.ndimage
 
@@ -181,14 +181,38 @@ def zoom_blur(x: torch.Tensor, factors: tuple[float, ...], generator: torch.Gene
     1.06, 1.11, 1.16, 1.21, 1.26 for severities 1..5 (floating-point arange:
     7, 12, 16, 21 and 26 factors), ``clipped_zoom`` with scipy's linear zoom,
     ``(x + sum of zooms) / (len + 1)`` in float32, clipped. Each zoom is a
-    fixed linear map (``resample.clipped_zoom``), applied to the whole batch.
+    fixed linear map (``resample.clipped_zoom``), so their sum is one matrix
+    on the flattened image, applied to the whole batch in one product.
     Deterministic: ``generator`` is unused.
     """
     x32 = x.to(torch.float32)  # the reference works in float32 here
-    out = x32.clone()
-    for factor in factors:
-        out += clipped_zoom(x32, factor)
-    return (out / (len(factors) + 1)).clamp_(0.0, 1.0).to(x.dtype)
+    n, c, h, w = x.shape
+    if h * w <= MAX_OPERATOR_PIXELS:
+        operator = _zoom_sum_operator(h, w, tuple(factors), str(x.device))
+        zooms = (x32.reshape(n * c, h * w) @ operator).view(n, c, h, w)
+    else:
+        zooms = sum(clipped_zoom(x32, factor) for factor in factors)
+    return ((x32 + zooms) / (len(factors) + 1)).clamp_(0.0, 1.0).to(x.dtype)
+
+
+MAX_OPERATOR_PIXELS = 48 * 48  # the summed-zoom operator is (H W)^2 floats: 21 MiB at 48 x 48
+
+
+@lru_cache(maxsize=16)
+def _zoom_sum_operator(h: int, w: int, factors: tuple[float, ...], device: str) -> torch.Tensor:
+    """(H W) x (H W) float32 matrix T with ``x_flat @ T`` = the sum of ``clipped_zoom(x, f)``.
+
+    Every zoom is ``R_f x C_f^T`` (``resample.clipped_zoom``), so the sum maps
+    pixel (k, l) to (i, j) with weight sum_f R_f[i, k] C_f[j, l]; built once per
+    severity in float64. One GEMM then replaces 2 x 26 small batched products
+    (3x less time at 32 x 32); the float32 result differs from the per-zoom sum
+    by rounding only (< 1e-6).
+    """
+    like = torch.empty(0, dtype=torch.float64)
+    rows = torch.stack([zoom_matrix(h, f, like) for f in factors])
+    cols = torch.stack([zoom_matrix(w, f, like) for f in factors])
+    total = torch.einsum("fik,fjl->klij", rows, cols).reshape(h * w, h * w)
+    return total.to(device=device, dtype=torch.float32).contiguous()
 
 
 @register_corruption("gaussian_blur", "blur", (0.4, 0.6, 0.7, 0.8, 1.0))

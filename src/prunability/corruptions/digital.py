@@ -28,14 +28,19 @@ def sequential_channel_mean(x: torch.Tensor) -> torch.Tensor:
     and then divides by H * W. ``torch.mean`` sums in another order and differs
     in the last bit; because ``(x - m) * c + m`` often lands exactly on a
     multiple of 1/255 (e.g. c = 0.75 and 255 * m = sum / (H * W)), that bit
-    decides the uint8 truncation of about a third of the pixels. Summing in
-    numpy's order makes ``contrast`` match the reference bit for bit in float64.
+    decides the uint8 truncation of about a third of the pixels. On the CPU
+    the last entry of ``cumsum`` is that running sum (its kernel scans left to
+    right, accumulating float64 in float64); other devices scan in parallel,
+    so there the pixels are added one by one. Either way ``contrast`` matches
+    the reference bit for bit in float64.
     """
     n, c, h, w = x.shape
-    pixels = x.reshape(n, c, h * w).permute(2, 0, 1).contiguous()  # HW x N x C
-    total = torch.zeros((n, c), dtype=x.dtype, device=x.device)
-    for pixel in pixels:
-        total += pixel
+    if x.device.type == "cpu":
+        total = x.reshape(n, c, h * w).cumsum(-1)[..., -1]
+    else:
+        total = torch.zeros((n, c), dtype=x.dtype, device=x.device)
+        for pixel in x.reshape(n, c, h * w).unbind(-1):
+            total += pixel
     return (total / (h * w)).reshape(n, c, 1, 1)
 
 

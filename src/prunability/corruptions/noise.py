@@ -7,7 +7,21 @@ from __future__ import annotations
 
 import torch
 
+from prunability.corruptions.poisson import poisson
 from prunability.corruptions.registry import register_corruption
+
+
+def standard_normal(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """N(0, 1) draws of ``x``'s shape, dtype and device, drawn in float32.
+
+    torch's float32 normal sampler is vectorised and about 5x faster than its
+    float64 one on the CPU. The draws differ only below float32's resolution
+    (2^-24 relative, far below one 8-bit level of 1/255) and in the far tail:
+    float32 Box-Muller reaches |eps| <= 5.8, lost with probability 8e-9 per
+    value -- immaterial for noise of a few pixel levels.
+    """
+    eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+    return eps.to(x.dtype)
 
 
 @register_corruption("gaussian_noise", "noise", (0.04, 0.06, 0.08, 0.09, 0.10))
@@ -18,8 +32,7 @@ def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator) ->
     with c = 0.04, 0.06, .08, .09, .10 for severities 1..5. One draw per pixel
     and channel, from ``generator`` (which must live on ``x.device``).
     """
-    eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    return (x + sigma * eps).clamp_(0.0, 1.0)
+    return (x + sigma * standard_normal(x, generator)).clamp_(0.0, 1.0)
 
 
 @register_corruption("shot_noise", "noise", (500, 250, 100, 75, 50))
@@ -28,8 +41,10 @@ def shot_noise(x: torch.Tensor, rate: float, generator: torch.Generator) -> torc
 
     make_cifar_c.py: ``np.clip(np.random.poisson(x * c) / c, 0, 1)`` with
     c = 500, 250, 100, 75, 50 for severities 1..5; mean x, variance x / c.
+    8-bit images are drawn by table inversion (``corruptions.poisson``, exact
+    and several times faster than ``torch.poisson``), other values by torch.
     """
-    return (torch.poisson(x * rate, generator=generator) / rate).clamp_(0.0, 1.0)
+    return (poisson(x, rate, generator) / rate).clamp_(0.0, 1.0)
 
 
 @register_corruption("impulse_noise", "noise", (0.01, 0.02, 0.03, 0.05, 0.07))
@@ -39,11 +54,13 @@ def impulse_noise(x: torch.Tensor, amount: float, generator: torch.Generator) ->
     make_cifar_c.py: ``sk.util.random_noise(x, mode='s&p', amount=c)`` with
     c = .01, .02, .03, .05, .07 for severities 1..5. As in skimage, every
     channel value is hit independently (so a pixel can turn coloured), salt and
-    pepper are equally likely.
+    pepper are equally likely. One uniform u per value decides both: u < amount
+    hits, and a hit is salt when u < amount / 2 -- given a hit, salt with
+    probability 1/2, as two independent draws would give, at half the cost.
+    (float32 uniforms: the hit rate is off by at most 2^-24.)
     """
-    hit = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) < amount
-    salt = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) < 0.5
-    return torch.where(hit, salt.to(x.dtype), x)
+    u = torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+    return torch.where(u < amount, (u < amount / 2).to(x.dtype), x)
 
 
 @register_corruption("speckle_noise", "noise", (0.06, 0.1, 0.12, 0.16, 0.2))
@@ -53,5 +70,4 @@ def speckle_noise(x: torch.Tensor, sigma: float, generator: torch.Generator) -> 
     make_cifar_c.py: ``np.clip(x + x * np.random.normal(size=x.shape, scale=c), 0, 1)``
     with c = .06, .1, .12, .16, .2 for severities 1..5 (one of the 4 extras).
     """
-    eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    return (x + x * (sigma * eps)).clamp_(0.0, 1.0)
+    return (x + x * (sigma * standard_normal(x, generator))).clamp_(0.0, 1.0)

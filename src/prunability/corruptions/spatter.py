@@ -25,6 +25,7 @@ import torchvision.transforms.v2.functional as TF
 
 from prunability.corruptions.blur import gaussian_filter2d
 from prunability.corruptions.color import to_channels
+from prunability.corruptions.noise import standard_normal
 from prunability.corruptions.registry import register_corruption
 
 WATER = (175 / 255, 238 / 255, 238 / 255)  # pale turquoise (r, g, b)
@@ -35,9 +36,21 @@ CHUNK = 512  # images per distance-transform block (memory N x H x W x W)
 
 
 def _filter3x3(x: torch.Tensor, kernel) -> torch.Tensor:
-    """3 x 3 correlation of N x 1 x H x W with OpenCV's default border (reflect-101)."""
-    weight = torch.tensor(kernel, dtype=x.dtype, device=x.device).view(1, 1, 3, 3)
-    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), weight)
+    """3 x 3 correlation of N x 1 x H x W with OpenCV's default border (reflect-101).
+
+    A weighted sum of the nine shifted windows of the padded image (zero
+    weights skipped): on one-channel 32 x 32 images this is several times
+    faster than ``conv2d``, which has no fast float64 path on the CPU.
+    """
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (1, 1, 1, 1), mode="reflect")
+    out = None
+    for i, row in enumerate(kernel):
+        for j, weight in enumerate(row):
+            if weight:
+                term = padded[..., i:i + h, j:j + w] * weight
+                out = term if out is None else out.add_(term)
+    return out
 
 
 def _box3(x: torch.Tensor) -> torch.Tensor:
@@ -75,19 +88,30 @@ def canny(gray8: torch.Tensor, low: float = 50, high: float = 150) -> torch.Tens
     return edges
 
 
+def _row_distance2(edges: torch.Tensor) -> torch.Tensor:
+    """Squared distance (float32) from every pixel to the nearest edge in its own row
+    (b x H x W booleans): the nearest edge is the last one at or left of the pixel
+    or the first one at or right of it, found by running max / min of edge columns."""
+    w = edges.shape[-1]
+    far = 4 * w  # "no edge on this side": beyond any real distance
+    cols = torch.arange(w, device=edges.device)
+    left = torch.where(edges, cols, -far).cummax(-1).values
+    right = torch.where(edges, cols, w + far).flip(-1).cummin(-1).values.flip(-1)
+    return torch.minimum(cols - left, right - cols).to(torch.float32).square()
+
+
 def edge_distance(edges: torch.Tensor, cap: float) -> torch.Tensor:
     """Euclidean distance of every pixel to the nearest edge pixel, capped at ``cap``
-    (``cv2.distanceTransform`` of the non-edge mask, then ``cv2.threshold(TRUNC)``)."""
-    n, _, h, w = edges.shape
-    big = float(h * h + w * w + 1)
-    cols = torch.arange(w, device=edges.device, dtype=torch.float32)
+    (``cv2.distanceTransform`` of the non-edge mask, then ``cv2.threshold(TRUNC)``).
+
+    Exact and separable: the squared distance along each row first, then the
+    minimum over the rows of that plus the squared row offset."""
+    h = edges.shape[-2]
     rows = torch.arange(h, device=edges.device, dtype=torch.float32)
-    col_d2 = (cols.view(-1, 1) - cols.view(1, -1)) ** 2  # W x W
     row_d2 = (rows.view(-1, 1) - rows.view(1, -1)) ** 2  # H x H
     out = []
     for block in edges.split(CHUNK):
-        inf = torch.where(block[:, 0], 0.0, big)  # b x H x W
-        along_w = (inf.unsqueeze(-2) + col_d2).amin(-1)  # b x H x W: min over columns of the row
+        along_w = _row_distance2(block[:, 0])  # b x H x W
         d2 = (along_w.transpose(1, 2).unsqueeze(-2) + row_d2).amin(-1).transpose(1, 2)
         out.append(d2.sqrt().clamp_(max=cap))
     return torch.cat(out).unsqueeze(1)
@@ -120,7 +144,7 @@ def spatter(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.
     """
     loc, scale, sigma, threshold, intensity, mud = param
     n, c, h, w = x.shape
-    liquid = loc + scale * torch.randn((n, 1, h, w), generator=generator, device=x.device, dtype=x.dtype)
+    liquid = loc + scale * standard_normal(x[:, :1], generator)  # float32 draws, see noise.standard_normal
     liquid = gaussian_filter2d(liquid, sigma)
     liquid = torch.where(liquid < threshold, torch.zeros_like(liquid), liquid)
     colour = lambda rgb: to_channels(torch.tensor(rgb, dtype=x.dtype, device=x.device).view(1, 3, 1, 1), c)

@@ -13,6 +13,7 @@ import torch
 from prunability.corruptions import motion
 from prunability.corruptions.color import to_channels, to_gray
 from prunability.corruptions.fractal import next_power_of_two, plasma_fractal
+from prunability.corruptions.noise import standard_normal
 from prunability.corruptions.registry import register_corruption
 from prunability.corruptions.resample import clipped_zoom
 from prunability.corruptions.textures import frost_texture
@@ -30,7 +31,7 @@ def _snow_layer(x: torch.Tensor, param: tuple, generator: torch.Generator) -> to
     """N x 1 x H x W falling snow: thresholded zoomed noise, quantised, motion-blurred."""
     loc, scale, zoom, threshold, radius, sigma, _ = param
     n, _, h, w = x.shape
-    layer = loc + scale * torch.randn((n, 1, h, w), generator=generator, device=x.device, dtype=x.dtype)
+    layer = loc + scale * standard_normal(x[:, :1], generator)  # float32 draws, see noise.standard_normal
     layer = clipped_zoom(layer, zoom)
     layer = torch.where(layer < threshold, torch.zeros_like(layer), layer)
     layer = torch.floor(layer.clamp(0.0, 1.0) * 255) / 255  # the reference's uint8 PNG
