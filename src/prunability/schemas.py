@@ -64,7 +64,7 @@ MILESTONE_FIELDS = [
 
 PRUNING_FIELDS = [
     pa.field("method", STR, nullable=False),
-    pa.field("schedule", STR, nullable=False),  # one_shot
+    pa.field("schedule", STR, nullable=False),  # one_shot | fine_tuned | at_init | imp_weight_rewind | imp_lr_rewind
     pa.field("sparsity", F64, nullable=False),  # requested fraction removed
     pa.field("kept", I64, nullable=False),  # prunable weights kept, exactly
     pa.field("prunable", I64, nullable=False),
@@ -87,6 +87,7 @@ LAYER_SPARSITY_FIELDS = [
 
 ROBUSTNESS_FIELDS = [
     pa.field("method", STR, nullable=False),
+    pa.field("schedule", STR, nullable=False),  # as in the pruning table
     pa.field("sparsity", F64, nullable=False),
     pa.field("corruption", STR, nullable=False),  # "none" is the clean test set
     pa.field("severity", pa.int8(), nullable=False),  # 0 for clean
@@ -96,6 +97,7 @@ ROBUSTNESS_FIELDS = [
 
 SAMPLE_FIELDS = [
     pa.field("method", STR, nullable=False),
+    pa.field("schedule", STR, nullable=False),  # as in the pruning table
     pa.field("sparsity", F64, nullable=False),
     pa.field("corruption", STR, nullable=False),  # "none" is the clean test set
     pa.field("severity", pa.int8(), nullable=False),
@@ -121,6 +123,7 @@ MEASURE_FIELDS = [
 # clean test set, from the evaluate stage: the MEASURE_FIELDS columns per method × sparsity.
 PRUNED_MEASURE_FIELDS = [
     pa.field("method", STR, nullable=False),
+    pa.field("schedule", STR, nullable=False),  # as in the pruning table
     pa.field("sparsity", F64, nullable=False),
     *MEASURE_FIELDS,
 ]
@@ -187,7 +190,8 @@ ACCURACY_RETAINED = pa.schema([
     pa.field("n_models", I32, nullable=False),
 ], metadata={"schema_version": SCHEMA_VERSION})
 EFFECTIVE_ROBUSTNESS = pa.schema([
-    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False),
     pa.field("clean_accuracy", F64), pa.field("corruption_accuracy", F64),
     pa.field("expected_from_dense", F64),  # corruption accuracy of a dense model of that clean accuracy
     pa.field("effective_robustness", F64),  # corruption_accuracy − expected_from_dense
@@ -200,13 +204,15 @@ PRUNABILITY_BY_ARCHITECTURE = pa.schema([
 STATS.update({"accuracy_retained": ACCURACY_RETAINED, "effective_robustness": EFFECTIVE_ROBUSTNESS,
               "prunability_by_architecture": PRUNABILITY_BY_ARCHITECTURE})
 CORRUPTION_ERRORS = _schema(
-    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False),
     pa.field("corruption", STR, nullable=False), pa.field("n_severities", I64, nullable=False),
     pa.field("error", F64),  # mean over severities of 1 − accuracy
     pa.field("ce", F64), pa.field("relative_ce", F64),  # normalized to the same model's dense version
     with_hparams=True)
 ROBUSTNESS_SUMMARY = _schema(
-    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False),
     pa.field("clean_accuracy", F64),
     *[pa.field(f"{name}_{group}", F64) for group in ("15", "all")
       for name in ("mean_corruption_accuracy", "mce", "relative_mce")],
@@ -214,12 +220,14 @@ ROBUSTNESS_SUMMARY = _schema(
     with_hparams=True)
 STATS.update({"corruption_errors": CORRUPTION_ERRORS, "robustness_summary": ROBUSTNESS_SUMMARY})
 FRAGILITY = pa.schema([
-    MODEL_ID, pa.field("method", STR, nullable=False), pa.field("sample", I32, nullable=False),
+    MODEL_ID, pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("sample", I32, nullable=False),
     pa.field("label", pa.int16(), nullable=False), pa.field("dense_correct", pa.bool_(), nullable=False),
     pa.field("first_failure_sparsity", F64),  # 0 if the dense model is wrong, null if never wrong
 ], metadata={"schema_version": SCHEMA_VERSION})
 PIE = pa.schema([
-    pa.field("method", STR, nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False),
     pa.field("sample", I32, nullable=False), pa.field("label", pa.int16(), nullable=False),
     pa.field("dense_modal", pa.int16(), nullable=False), pa.field("pruned_modal", pa.int16(), nullable=False),
     pa.field("pie", pa.bool_(), nullable=False),

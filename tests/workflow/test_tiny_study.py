@@ -63,15 +63,17 @@ def test_pruning_curves(tiny_run):
 
 
 def test_robustness_table(tiny_run):
-    rob, pruning = table(tiny_run, "robustness"), table(tiny_run, "pruning").query("schedule == 'one_shot'")
+    rob, pruning = table(tiny_run, "robustness"), table(tiny_run, "pruning")
     assert set(rob["corruption"]) == {"none", "gaussian_noise", "contrast"}
     assert set(rob.loc[rob["corruption"] != "none", "severity"]) == {1, 5}
     assert rob["accuracy"].between(0, 1).all()
     clean = rob[rob["corruption"] == "none"].merge(
-        pruning[pruning["split"] == "test"], on=["model_id", "method", "sparsity"], suffixes=("", "_curve"))
+        pruning[pruning["split"] == "test"], on=["model_id", "method", "schedule", "sparsity"], suffixes=("", "_curve"))
+    assert len(clean) == (pruning["split"] == "test").sum()  # every pruned network, every schedule
     assert np.allclose(clean["accuracy"], clean["accuracy_curve"])
     # the harshest contrast corruption hurts the dense model
-    dense = rob[(rob["sparsity"] == 0) & (rob["method"] == "global_magnitude")].set_index(["model_id", "corruption", "severity"])
+    dense = rob[(rob["sparsity"] == 0) & (rob["method"] == "global_magnitude") & (rob["schedule"] == "one_shot")]
+    dense = dense.set_index(["model_id", "corruption", "severity"])
     for model_id in dense.index.get_level_values(0).unique():
         assert dense.loc[(model_id, "contrast", 5), "accuracy"] <= dense.loc[(model_id, "none", 0), "accuracy"]
     # error grows with severity for the trained models, for every corruption
@@ -84,12 +86,15 @@ def test_samples_fragility_and_pie(tiny_run):
     samples, zoo = table(tiny_run, "samples"), table(tiny_run, "zoo")
     rob = table(tiny_run, "robustness")
     # per-sample correctness averages to the accuracy of the robustness table
-    acc = samples.groupby(["model_id", "method", "sparsity", "corruption", "severity"])["correct"].mean()
-    merged = rob.set_index(["model_id", "method", "sparsity", "corruption", "severity"])["accuracy"]
+    keys = ["model_id", "method", "schedule", "sparsity", "corruption", "severity"]
+    acc = samples.groupby(keys)["correct"].mean()
+    merged = rob.set_index(keys)["accuracy"]
     assert np.allclose(acc.reindex(merged.index).to_numpy(), merged.to_numpy())
     fragility = pd.read_parquet(tiny_run / "stats" / "fragility.parquet")
-    assert len(fragility) == len(zoo) * 2 * samples["sample"].nunique()
-    assert fragility["first_failure_sparsity"].dropna().between(0, 0.9).all()
+    jobs = samples[["method", "schedule"]].drop_duplicates()
+    assert len(jobs) == 6  # 2 methods one-shot and fine-tuned, SNIP at init, IMP
+    assert len(fragility) == len(zoo) * len(jobs) * samples["sample"].nunique()
+    assert fragility["first_failure_sparsity"].dropna().between(0, 0.9375).all()
     pie = pd.read_parquet(tiny_run / "stats" / "pie.parquet")
     assert not pie[pie["sparsity"] == 0]["pie"].any()  # the dense population never disagrees with itself
 

@@ -1,4 +1,4 @@
-# Dense and pruned models of one model × method on the clean and every corrupted test set:
+# Dense and pruned models of one model × pruning job (every schedule and sparsity) on the clean and every corrupted test set:
 # loss, accuracy, per-sample predictions and feature geometry, and on the clean set the
 # dead-neuron rate and mean feature geometry of every sparsity (pruned_measures).
 rule evaluate_corruptions:
@@ -6,6 +6,7 @@ rule evaluate_corruptions:
         str(LAYOUT.prepared),
         str(LAYOUT.final_weights("{model_id}")),
         masks=str(LAYOUT.masks("{model_id}", "{method}")),
+        weights=str(LAYOUT.pruned_weights("{model_id}", "{method}")),
         corrupted=[str(LAYOUT.corrupted(c)) for c in CORRUPTIONS],
     output:
         str(LAYOUT.robustness("{model_id}", "{method}")),

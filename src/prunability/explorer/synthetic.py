@@ -206,7 +206,8 @@ def write(s: SyntheticStudy, layout: Layout) -> Layout:
     pruning, robustness = curves(s, z)
     io.write_parquet(pruning, layout.table("pruning"), schemas.STUDY["pruning"])
     if s.corruptions:
-        io.write_parquet(robustness, layout.table("robustness"), schemas.STUDY["robustness"])
+        io.write_parquet(_fit(robustness, schemas.STUDY["robustness"]), layout.table("robustness"),
+                         schemas.STUDY["robustness"])
     frag, pie = write_samples(s, z, layout)
     io.write_parquet(_fit(frag, schemas.FRAGILITY), layout.stats("fragility"), schemas.FRAGILITY)
     io.write_parquet(_fit(pie, schemas.PIE), layout.stats("pie"), schemas.PIE)

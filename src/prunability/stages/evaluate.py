@@ -1,5 +1,6 @@
-"""evaluate: dense and pruned models (one model, one method, every sparsity) on
-the clean test set and on every corrupted test set.
+"""evaluate: dense and pruned models (one model, one pruning job: every schedule
+and sparsity it produced — one-shot, fine-tuned, at-init, IMP rounds) on the
+clean test set and on every corrupted test set.
 
 Per evaluation: loss and accuracy (robustness table) and every sample's
 prediction with its penultimate-feature geometry (samples table: ‖f(x)‖, θ_y,
@@ -10,8 +11,8 @@ Features and ReLU zeros are collected by hooks in the forward pass that
 computes the logits: each model runs once per test set.
 
 :func:`evaluate_model` evaluates one (pruned or dense) model on all test sets
-under a key (``{"method": ..., "sparsity": ...}``, and any further columns);
-``run`` calls it once per sparsity.
+under a key (``{"method": ..., "schedule": ..., "sparsity": ...}``); ``run``
+calls it once per pruned network of the job (stages/pruned.py).
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from prunability.layout import Layout
 from prunability.measures.context import MeasureFailed
 from prunability.measures.dead_neurons import DeadNeuronCounter
 from prunability.measures.features import Geometry, HeadCapture, sample_geometry
-from prunability.pruning import apply_masks, unpack_masks
+from prunability.pruning_jobs import parse_key
 from prunability.stages.common import load_data, load_model, setup, write_job_table
-from prunability.stages.prune import sparsity_key
+from prunability.stages.pruned import pruned_networks
 
 PRUNED_MEASURES = ("dead_neuron_rate", "feature_length", "feature_angle", "angular_margin")
 GEOMETRY_COLUMNS = ("feature_norm", "true_angle", "angular_margin")  # per sample, in the samples table
@@ -134,21 +135,18 @@ def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None
     spec, device = setup(config, model_id)
     data = load_data(layout, device)
     model = load_model(spec, data, layout.final_weights(model_id), device)
-    dense_state = {k: v.clone() for k, v in model.state_dict().items()}
-    packed = io.load_torch(layout.masks(model_id, method))
+    job = parse_key(method)  # the job key: method[.schedule]
     test_sets = list(_test_sets(config, layout, data, device))
     results = Evaluated()
-    for sparsity in config.pruning.sparsities:
-        model.load_state_dict(dense_state)
-        apply_masks(model.net, unpack_masks(packed[sparsity_key(sparsity)]))
-        key = {"method": method, "sparsity": sparsity}
+    for schedule, sparsity in pruned_networks(model, layout, model_id, method):
+        key = {"method": job.method, "schedule": schedule, "sparsity": sparsity}
         results.extend(evaluate_model(model, test_sets, data.split.y_test, key, config.evaluation.batch_size))
     write_job_table(results.robustness, layout.robustness(model_id, method), "robustness", model_id)
     write_samples(pd.concat(results.samples, ignore_index=True), layout.samples(model_id, method), model_id)
     write_job_table(results.measures, layout.pruned_measures(model_id, method), "pruned_measures", model_id)
     print(f"{model_id}/{method}: {len(results.robustness)} evaluations; " + ", ".join(
-        f"{r['sparsity']:g} {r['measure']}={r['value']:.4g}" if r["reason"] is None else
-        f"{r['sparsity']:g} {r['measure']}=missing ({r['reason']})" for r in results.measures))
+        f"{r['schedule']} {r['sparsity']:.4g} {r['measure']}={r['value']:.4g}" if r["reason"] is None else
+        f"{r['schedule']} {r['sparsity']:.4g} {r['measure']}=missing ({r['reason']})" for r in results.measures))
 
 
 def geometry_columns(geometry: Geometry | MeasureFailed, n: int) -> dict[str, np.ndarray]:

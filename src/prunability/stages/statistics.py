@@ -25,9 +25,8 @@ from prunability.zoo import varied_axes
 
 def with_corruption_targets(zoo: pd.DataFrame, robustness: pd.DataFrame) -> pd.DataFrame:
     """Add the dense model's mean accuracy over every corruption × severity, and its
-    drop from clean accuracy (every method's sparsity 0 is the same dense model)."""
-    dense = robustness[robustness["sparsity"] == 0]
-    dense = dense[dense["method"] == dense["method"].iloc[0]] if len(dense) else dense
+    drop from clean accuracy (every job's sparsity 0 is the same dense model: one is kept)."""
+    dense = robustness[robustness["sparsity"] == 0].drop_duplicates(["model_id", "corruption", "severity"])
     corrupted = dense[dense["corruption"] != "none"].groupby("model_id")["accuracy"].mean()
     clean = dense[dense["corruption"] == "none"].set_index("model_id")["accuracy"]
     out = zoo.copy()

@@ -15,6 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from prunability.io import atomic_path
+from prunability.stats.robustness import job_label
 
 DIVERGING_CMAP = "RdBu_r"
 
@@ -69,10 +70,10 @@ def correlation_heatmap(kendall_df: pd.DataFrame, path: str | Path, cmi_df: pd.D
 
 
 def _method_band(ax, rows: pd.DataFrame, value: str, ylabel: str, title: str) -> None:
-    """One line per method: mean over models vs sparsity, with the min–max band shaded."""
+    """One line per method and schedule: mean over models vs sparsity, with the min–max band shaded."""
     if rows.empty:
         ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-    for method, group in rows.groupby("method", sort=True):
+    for method, group in rows.assign(job=job_label(rows)).groupby("job", sort=True):
         stats = group.groupby("sparsity", sort=True)[value].agg(["mean", "min", "max"])
         (line,) = ax.plot(stats.index, stats["mean"], marker="o", markersize=3, label=str(method))
         ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.2, linewidth=0)
@@ -84,14 +85,13 @@ def _method_band(ax, rows: pd.DataFrame, value: str, ylabel: str, title: str) ->
 
 
 def pruning_curves(pruning_df: pd.DataFrame, path: str | Path) -> Path:
-    """Test accuracy and train loss vs sparsity, one line per pruning method.
+    """Test accuracy and train loss vs sparsity, one line per pruning method and
+    schedule (one-shot lines are labelled by the method alone).
 
     ``pruning_df`` has the columns model_id, method, sparsity, split
     ("train" | "test"), accuracy, loss. Lines are means over models, bands
     span their minimum and maximum.
     """
-    if "schedule" in pruning_df:  # one-shot curves; fine-tuned rows are in the table
-        pruning_df = pruning_df[pruning_df["schedule"] == "one_shot"]
     fig = _new_figure(11.0, 4.2)
     acc_ax, loss_ax = fig.subplots(1, 2)
     _method_band(acc_ax, pruning_df[pruning_df["split"] == "test"], "accuracy", "test accuracy", "Test accuracy after pruning")

@@ -39,6 +39,14 @@ def job_columns(table: pd.DataFrame) -> list[str]:
     return ["method", *(["schedule"] if "schedule" in table.columns else []), "sparsity"]
 
 
+def job_label(table: pd.DataFrame) -> pd.Series:
+    """A legend label per row: the method, with its schedule unless one-shot ("snip (at_init)")."""
+    method = table["method"].astype(str)
+    if "schedule" not in table.columns:
+        return method
+    return method.where(table["schedule"] == "one_shot", method + " (" + table["schedule"].astype(str) + ")")
+
+
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return num / den.where(den != 0, np.nan)
 

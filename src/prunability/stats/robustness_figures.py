@@ -19,6 +19,7 @@ import torch
 
 from prunability.corruptions import CORRUPTIONS, SEVERITIES, corrupt_all_severities
 from prunability.stats.figures import _new_figure, _save_png
+from prunability.stats.robustness import job_label
 
 
 
@@ -61,13 +62,14 @@ def robustness_curves(robustness: pd.DataFrame, path: str | Path) -> Path:
     sparsity, corruption -- "none" for the clean set at severity 0 --,
     severity, accuracy). Each point is the mean over models and corruptions.
     """
-    methods = sorted(robustness["method"].unique()) or ["(none)"]
+    robustness = robustness.assign(job=job_label(robustness))
+    methods = sorted(robustness["job"].unique()) or ["(none)"]
     fig = _new_figure(3.6 * len(methods), 3.2)
     axes = np.atleast_1d(fig.subplots(1, len(methods), sharey=True, squeeze=False)).ravel()
     sparsities = sorted(robustness["sparsity"].unique())
     colours = [f"C{i % 10}" for i in range(len(sparsities))]
     for ax, method in zip(axes, methods):
-        rows = robustness[robustness["method"] == method]
+        rows = robustness[robustness["job"] == method]
         for colour, sparsity in zip(colours, sparsities):
             curve = rows[rows["sparsity"] == sparsity].groupby("severity")["accuracy"].mean()
             if not curve.empty:
@@ -91,6 +93,8 @@ def fragile_samples(fragility: pd.DataFrame, images: torch.Tensor, path: str | P
     table) of the sparsity at which it is first misclassified, counting
     "never" as 1; samples the dense models get wrong are left out.
     """
+    if "schedule" in fragility.columns:  # one-shot pruning of the trained networks
+        fragility = fragility[fragility["schedule"] == "one_shot"]
     method = fragility["method"].iloc[0] if len(fragility) else None
     rows = fragility[(fragility["method"] == method) & fragility["dense_correct"]]
     score = rows.assign(s=rows["first_failure_sparsity"].fillna(1.0)).groupby("sample").agg(
