@@ -73,6 +73,7 @@ def all_targets():
         + [str(LAYOUT.stats(s)) for s in STATS]
         + [str(LAYOUT.figure(f)) for f in FIGURES]
         + [str(LAYOUT.summary_json)]
+        + [str(LAYOUT.explorer_page)]
     )
 
 
