@@ -8,7 +8,7 @@ CORES  ?= all
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install browser run test test-fast bench dryrun report clean
+.PHONY: install browser run test test-fast test-slurm bench dryrun report clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ test: install browser
 
 test-fast: install browser
 	$(VENV)/bin/pytest -m "not slow"
+
+# The tiny study through both SLURM profiles on a running cluster (sudo .ci/slurm/start.sh).
+test-slurm: install
+	$(VENV)/bin/pytest -m slurm tests/workflow/test_slurm.py
 
 dryrun: install
 	$(VENV)/bin/snakemake -n --configfile $(CONFIG)
