@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,9 @@ def tiny_run(tmp_path_factory):
     (defined here, at the root, so that one session shares one run across directories)."""
     from workflow.conftest import BIN, run, workflow_copy
 
+    reuse = os.environ.get("PRUNABILITY_TINY_RUN")  # a finished run's results/tiny, to iterate on its tests
+    if reuse:
+        return Path(reuse)
     where = workflow_copy(tmp_path_factory.mktemp("tiny_study"))
     done = run([str(BIN / "snakemake"), "--cores", "2"], where)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -36,7 +36,7 @@ def magnitude_pruned(model, fraction=0.5):
 def test_per_sample_geometry_equals_what_features_computes(trained_nin_bn, digits):
     model = magnitude_pruned(trained_nin_bn[0])
     sets, y = two_test_sets(digits), digits.split.y_test
-    out = evaluate_model(model, sets, y, {"method": "m", "sparsity": 0.5}, batch_size=256)
+    out = evaluate_model(model, sets, y, {"method": "m", "schedule": "one_shot", "sparsity": 0.5}, batch_size=256)
     for (corruption, severity, x), frame in zip(sets, out.samples):
         expected = sample_geometry(penultimate(model, x), y)
         assert (frame["corruption"] == corruption).all() and (frame["severity"] == severity).all()
@@ -54,7 +54,7 @@ def test_per_sample_geometry_equals_what_features_computes(trained_nin_bn, digit
 def test_pruned_measures_equal_the_dense_measures_on_the_same_model(trained_nin_bn, digits, make_context, pruned):
     model = magnitude_pruned(trained_nin_bn[0]) if pruned else trained_nin_bn[0]
     x, y = digits.split.x_test, digits.split.y_test
-    out = evaluate_model(model, two_test_sets(digits), y, {"method": "m", "sparsity": 0.5 if pruned else 0.0}, 256)
+    out = evaluate_model(model, two_test_sets(digits), y, {"method": "m", "schedule": "one_shot", "sparsity": 0.5 if pruned else 0.0}, 256)
     got = {r["measure"]: r for r in out.measures}
     assert list(got) == list(PRUNED_MEASURES)  # clean set only: one row per measure
     expected = compute_measures(make_context(model, None, x, y), PRUNED_MEASURES)
@@ -69,7 +69,7 @@ def test_each_test_set_is_one_forward_pass(trained_nin_bn, digits):
     model, calls = trained_nin_bn[0], []
     handle = model.register_forward_pre_hook(lambda *_: calls.append(1))
     try:
-        evaluate_model(model, two_test_sets(digits), digits.split.y_test, {"method": "m", "sparsity": 0.0}, 10_000)
+        evaluate_model(model, two_test_sets(digits), digits.split.y_test, {"method": "m", "schedule": "one_shot", "sparsity": 0.0}, 10_000)
     finally:
         handle.remove()
     assert len(calls) == 2
@@ -82,7 +82,7 @@ def test_a_head_that_is_not_linear_in_its_input_is_recorded_not_guessed(make_pla
         head.weight.fill_(-1.0)
     model = make_plain(nn.Sequential(nn.Flatten(), head, nn.ReLU()))
     x, y = torch.full((3, 1, 1, 2), 200, dtype=torch.uint8), torch.zeros(3, dtype=torch.int64)
-    out = evaluate_model(model, [("none", 0, x)], y, {"method": "m", "sparsity": 0.0}, 16)
+    out = evaluate_model(model, [("none", 0, x)], y, {"method": "m", "schedule": "one_shot", "sparsity": 0.0}, 16)
     assert out.samples[0][["feature_norm", "true_angle", "angular_margin"]].isna().all().all()
     rows = {r["measure"]: r for r in out.measures}
     assert rows["dead_neuron_rate"]["value"] == 1.0 and rows["dead_neuron_rate"]["reason"] is None

@@ -129,6 +129,7 @@
     state.method = method;
     const G = DATA.geometry;
     if (G && sparsity !== undefined && G.sparsities.includes(sparsity)) state.sparsity = sparsity;
+    if (G) snapSparsity();
     if (DATA.methods) renderMethods();
     if (G) { syncGeometryControls(); renderGeometry(); }
     renderSamples();
@@ -137,6 +138,19 @@
   // ---- 2. Geometry ----
   const Y_FIELDS = [{ value: "feature_norm", label: "feature length ‖φ(x)‖" }, { value: "angular_margin", label: "angular margin (rad)" }];
   const variantKey = () => `${state.method}|${state.geoSchedule}|${state.sparsity}`;
+  // Sparsities that exist for the chosen model, method and schedule (IMP rounds and the
+  // one-shot grid differ), and the chosen sparsity moved to the nearest of them.
+  function availableSparsities() {
+    const D = DATA.geometry.data[state.model], prefix = `${state.method}|${state.geoSchedule}|`;
+    return Object.keys(D ? D.pruned : {}).filter((k) => k.startsWith(prefix))
+      .map((k) => Number(k.slice(prefix.length))).sort((a, b) => a - b);
+  }
+  function snapSparsity() {
+    const choices = availableSparsities();
+    if (!choices.length || choices.includes(state.sparsity)) return;
+    const target = state.sparsity === null || state.sparsity === undefined ? choices[Math.floor(choices.length / 2)] : state.sparsity;
+    state.sparsity = choices.reduce((best, s) => (Math.abs(s - target) < Math.abs(best - target) ? s : best), choices[0]);
+  }
 
   function panelTraces(values, axis, showlegend) {
     const G = DATA.geometry, angle = unpack(values.true_angle), y = unpack(values[state.yField]);
@@ -204,8 +218,10 @@
     state.model = G.models[0].id;
     state.method = G.methods.includes(state.method) ? state.method : G.methods[0];
     state.geoSchedule = G.schedules.includes("one_shot") ? "one_shot" : G.schedules[0];
-    state.sparsity = G.sparsities[Math.floor(G.sparsities.length / 2)];
-    const rerender = () => { renderGeometry(); renderSamples(); };
+    state.sparsity = null;
+    snapSparsity();
+    if (state.sparsity === null) state.sparsity = G.sparsities[Math.floor(G.sparsities.length / 2)];
+    const rerender = () => { snapSparsity(); syncGeometryControls(); renderGeometry(); renderSamples(); };
     fillSelect("geometry-model", G.models.map((m) => ({ value: m.id, label: m.label })), state.model, (v) => { state.model = v; state.selection = []; rerender(); });
     fillSelect("geometry-method", plain(G.methods), state.method, (v) => chooseMethod(v));
     fillSelect("geometry-schedule", plain(G.schedules), state.geoSchedule, (v) => { state.geoSchedule = v; rerender(); });
