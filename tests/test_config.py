@@ -62,8 +62,9 @@ def test_schema_enums_match_the_registries():
     assert props["dataset"]["properties"]["name"]["enum"] == DATASETS.names()
     assert grid["architecture"]["items"]["enum"] == ARCHITECTURES.names()
     assert grid["optimizer"]["items"]["enum"] == OPTIMIZERS.names()
-    assert props["pruning"]["properties"]["methods"]["items"]["enum"] == METHODS.names()
-    assert props["pruning"]["properties"]["at_init"]["items"]["enum"] == METHODS.names()
+    assert study_config.schema()["$defs"]["pruning_method"]["enum"] == METHODS.names()
+    ref = {"$ref": "#/$defs/pruning_method"}  # methods and at-init methods share the one list
+    assert props["pruning"]["properties"]["methods"]["items"] == props["pruning"]["properties"]["at_init"]["items"] == ref
     imp = props["pruning"]["properties"]["imp"]["properties"]
     assert set(imp["method"]["enum"]) == {m for m in METHODS.names() if m.endswith("_magnitude") and "gradient" not in m}
     assert set(props["corruptions"]["properties"]["names"]["items"]["enum"]) <= set(CORRUPTIONS.names())

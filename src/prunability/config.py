@@ -9,6 +9,7 @@ dataclasses so that code past the boundary never sees a raw dict.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -214,8 +215,6 @@ def _check_imp(cfg: PruningConfig) -> None:
         return
     reached, wanted = imp.sparsities()[-1], max(cfg.sparsities)
     if reached < wanted:
-        import math
-
         needed = math.ceil(math.log(1 - wanted) / math.log(1 - imp.rate))
         raise ConfigError(
             f"config key pruning.imp.rounds: {imp.rounds} rounds at rate {imp.rate:g} reach sparsity {reached:.4g}, "

@@ -80,7 +80,7 @@ def _epoch(model, optimizer, x, y, batch_size, generator, after_step=None,
     return steps, True
 
 
-def _snapshot(model: torch.nn.Module) -> dict:
+def snapshot(model: torch.nn.Module) -> dict:
     return {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
 
 
@@ -95,7 +95,7 @@ def _epoch_row(model, data: PreparedData, epoch: int, step: int, batch_size: int
 def _checkpoint(result: TrainResult, model, optimizer, generator: torch.Generator) -> dict:
     """Everything needed to continue bit for bit: weights, optimizer, both RNG states, progress."""
     return {
-        "model": _snapshot(model), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+        "model": snapshot(model), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
         "torch_rng": torch.get_rng_state(), "init_state": result.init_state, "status": result.status,
         "epochs": result.epochs, "steps": result.steps, "history": result.history,
         "milestones": [[t, s] for t, s in result.milestones.items()],
@@ -129,7 +129,7 @@ def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device
     optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     generator = torch.Generator().manual_seed(spec.seed)
     result = _resume(checkpoint_path, model, optimizer, generator, device) or TrainResult(
-        init_state=_snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
+        init_state=snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
     if cfg.rewind_step == 0 and result.rewind_state is None:
         result.rewind_state, result.rewind_step = result.init_state, 0
 
@@ -139,7 +139,7 @@ def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device
 
     fit(model, optimizer, generator, result, spec, cfg, data, eval_batch_size,
         after_step=_rewind_capture(model, result, cfg.rewind_step), after_epoch=save_checkpoint)
-    result.final_state = _snapshot(model)
+    result.final_state = snapshot(model)
     if result.rewind_state is None:
         result.rewind_state, result.rewind_step = result.final_state, result.steps
     return result
@@ -152,7 +152,7 @@ def _rewind_capture(model, result: TrainResult, rewind_step: int):
     def capture():
         counter["step"] += 1
         if counter["step"] == rewind_step and result.rewind_state is None:
-            result.rewind_state, result.rewind_step = _snapshot(model), rewind_step
+            result.rewind_state, result.rewind_step = snapshot(model), rewind_step
 
     return capture
 

@@ -3,7 +3,6 @@ trained for a few seconds on scikit-learn's bundled digits (real data, offline).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 
 import pytest
@@ -15,6 +14,7 @@ from prunability.data.digits import load_digits
 from prunability.data.split import PreparedData, as_float
 from prunability.measures import MEASURES, MeasureContext
 from prunability.models import Classifier, build_model
+from prunability.threads import single_thread
 
 MEASURE_DEFAULTS = {  # the schema defaults of every measure setting
     key: spec["default"] for key, spec in schema()["properties"]["measures"]["properties"].items() if key != "names"
@@ -48,18 +48,6 @@ def context(model, init_model=None, x=None, y=None, *, include_biases=False, inc
 def plain(net, channels=1):
     """A Classifier whose input normalization is the identity."""
     return Classifier(net, torch.zeros(channels), torch.ones(channels)).eval()
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Tiny models run fastest on one thread, and a shared 2-core machine under
-    load slows multi-threaded torch by orders of magnitude."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)

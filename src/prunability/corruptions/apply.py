@@ -33,6 +33,7 @@ from typing import Iterable, Iterator
 import torch
 
 from prunability.corruptions.registry import CORRUPTIONS, SEVERITIES, check_severity
+from prunability.threads import single_thread
 
 WORK_DTYPE = torch.float64
 MIN_SIZE = 8
@@ -103,12 +104,8 @@ def _one_cpu_thread(device: torch.device) -> Iterator[None]:
     if device.type != "cpu":
         yield
         return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_thread():
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _apply(corruption, x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:

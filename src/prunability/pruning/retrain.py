@@ -18,7 +18,7 @@ from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData
 from prunability.optimizers import OPTIMIZERS
 from prunability.pruning.masks import Masks, apply_masks
-from prunability.train import TrainResult, _snapshot, fit
+from prunability.train import TrainResult, snapshot, fit
 from prunability.zoo import ModelSpec
 
 
@@ -29,9 +29,9 @@ def train_sparse(model, masks: Masks, spec: ModelSpec, cfg: TrainingConfig, data
     optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     generator = torch.Generator().manual_seed(spec.seed)
     apply_masks(model.net, masks)
-    result = TrainResult(init_state=_snapshot(model), final_state={}, status="max_epochs", milestones={})
+    result = TrainResult(init_state=snapshot(model), final_state={}, status="max_epochs", milestones={})
     fit(model, optimizer, generator, result, spec, cfg, data, eval_batch_size,
         after_step=lambda: apply_masks(model.net, masks))
-    result.final_state = _snapshot(model)
+    result.final_state = snapshot(model)
     model.eval()
     return result

@@ -26,6 +26,7 @@ from prunability.layout import Layout
 from prunability.pruning.finetune import finetune
 from prunability.pruning.imp import imp_rounds
 from prunability.pruning.retrain import train_sparse
+from prunability.train import snapshot
 from prunability.pruning_jobs import AT_INIT, FINE_TUNED, ONE_SHOT, PruningJob, parse_key, sparsity_key
 from prunability.pruning import (
     METHODS, ScoringContext, apply_masks_from, flops, kept_count, layer_costs, layer_sparsity, pack_masks,
@@ -111,16 +112,12 @@ def _rows(model, data, base, batch_size, diverged: bool) -> list[dict]:
     return rows
 
 
-def _cpu_state(model) -> dict:
-    return {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
-
-
 def _one_shot(out: JobOutput, model, spec, data, config: StudyConfig, layout: Layout, model_id: str, costs) -> None:
     """The trained network pruned at every sparsity; optionally each one fine-tuned.
     Fine-tuning works on a copy: training also moves BatchNorm statistics, which
     the next sparsity's one-shot model must not inherit."""
     p = config.pruning
-    dense_state = _cpu_state(model)
+    dense_state = snapshot(model)
     all_masks = compute_masks(model, config, out.job.method, data)
     model.load_state_dict(dense_state)  # scoring leaves the weights alone; be certain
     dense = {n: t.detach().clone() for n, t in model.net.named_parameters()}
@@ -132,7 +129,7 @@ def _one_shot(out: JobOutput, model, spec, data, config: StudyConfig, layout: La
             tuned = copy.deepcopy(model)
             finite = finetune(tuned, masks, data.split.x_train, data.split.y_train, epochs=p.finetune_epochs,
                               lr=p.finetune_lr, batch_size=spec.batch_size, seed=p.seed)
-            out.add(tuned, masks, sparsity, FINE_TUNED, data, config, costs, finite, _cpu_state(tuned))
+            out.add(tuned, masks, sparsity, FINE_TUNED, data, config, costs, finite, snapshot(tuned))
 
 
 def _at_init(out: JobOutput, model, spec, data, config: StudyConfig, layout: Layout, model_id: str, costs) -> None:
@@ -140,7 +137,7 @@ def _at_init(out: JobOutput, model, spec, data, config: StudyConfig, layout: Lay
     Sparsity 0 is the zoo's own model (same initialization, seed and protocol)."""
     device = next(model.parameters()).device
     init_state = io.load_torch(layout.init_weights(model_id), str(device))
-    final_state = _cpu_state(model)
+    final_state = snapshot(model)
     model.load_state_dict(init_state)
     all_masks = compute_masks(model, config, out.job.method, data)
     for sparsity, masks in all_masks.items():
