@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-COPIED = ["Snakefile", "dvc.yaml", "workflow", "config", "src/prunability", ".dvc/config", ".dvcignore"]
+COPIED = ["Snakefile", "dvc.yaml", "profiles", "workflow", "config", "src/prunability", ".dvc/config", ".dvcignore"]
 
 
 def workflow_copy(dest: Path, study: str = "tiny") -> Path:

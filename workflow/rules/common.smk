@@ -68,8 +68,13 @@ def log_path(rule_name, *parts):
 
 
 def all_targets():
+    # Every model's checkpoints too: a checkpoint set aside as corrupt is then
+    # trained again by a plain rerun even when nothing downstream is outdated.
+    checkpoints = [str(path(m)) for m in MODEL_IDS
+                   for path in (LAYOUT.init_weights, LAYOUT.final_weights, LAYOUT.rewind_weights)]
     return (
-        [str(LAYOUT.table(t)) for t in TABLES]
+        checkpoints
+        + [str(LAYOUT.table(t)) for t in TABLES]
         + [str(LAYOUT.stats(s)) for s in STATS]
         + [str(LAYOUT.figure(f)) for f in FIGURES]
         + [str(LAYOUT.summary_json)]

@@ -83,6 +83,8 @@ class HeadCapture:
     def penultimate(self, logits: torch.Tensor) -> Penultimate:
         """The captured features with the head's weight and bias, checked to reproduce ``logits``."""
         features = torch.cat(self.captured)
+        if not (torch.isfinite(logits).all() and torch.isfinite(features).all()):
+            raise MeasureFailed("the network's features or logits are not finite (a diverged model)")
         weight = self.head.weight.detach().double().reshape(self.head.weight.shape[0], -1)
         bias = self.head.bias.detach().double() if self.head.bias is not None else None
         rebuilt = features @ weight.T + (bias if bias is not None else 0.0)

@@ -46,6 +46,8 @@ def summary(config: StudyConfig, zoo: pd.DataFrame, kendall: pd.DataFrame, cmi: 
         "study": config.study,
         "models": int(len(zoo)),
         "converged": int((zoo["status"] == "converged").sum()),
+        # every model is a row whatever became of it: a diverged one is counted, not lost
+        "status_counts": {str(k): int(v) for k, v in zoo["status"].value_counts().sort_index().items()},
         "mean_test_acc": _finite(zoo["test_acc"].mean()),
         "mean_generalization_gap": _finite(zoo["generalization_gap"].mean()),
         "kendall_tau_gap": {r["measure"]: r["tau"] for r in ranked(gap)},
