@@ -11,7 +11,7 @@ from PIL import Image
 from scipy import ndimage
 
 from prunability.corruptions import CORRUPTIONS, SEVERITIES, corrupt, corrupt_all_severities
-from prunability.corruptions import blur, digital, noise, weather
+from prunability.corruptions import blur, digital, noise, resample, weather
 from prunability.corruptions.fractal import plasma_fractal
 from prunability.corruptions.motion import motion_blur, motion_kernel
 from prunability.corruptions.resample import clipped_zoom
@@ -163,17 +163,32 @@ def test_glass_shuffle_equals_the_reference_loop_with_numpy_views():
         assert np.array_equal(out[n].permute(1, 2, 0).numpy(), img)
 
 
-def test_pixelate_matches_pil_box_resizes_and_returns_blocks():
-    x = rand_uint8((2, 3, 32, 32))
+@pytest.mark.parametrize("channels", [3, 1])
+def test_pixelate_equals_pil_box_resizes_exactly(channels):
+    x = rand_uint8((6, channels, 32, 32), seed=channels)
+    x[0] = smooth_uint8(1, channels)[0]
     for s, c in zip(SEVERITIES, CORRUPTIONS.get("pixelate").params):
         out = corrupt(x, "pixelate", s, seed=0)
-        for n in range(2):
-            im = Image.fromarray(x[n].permute(1, 2, 0).numpy())
+        for n in range(len(x)):
+            arr = x[n].permute(1, 2, 0).numpy()
+            im = Image.fromarray(arr if channels == 3 else arr[..., 0])
             ref = np.array(im.resize((int(32 * c), int(32 * c)), Image.BOX).resize((32, 32), Image.BOX))
-            assert np.abs(out[n].permute(1, 2, 0).numpy().astype(int) - ref).max() <= 1
+            assert np.array_equal(out[n].permute(1, 2, 0).numpy().reshape(ref.shape), ref), (s, n)
         # blocks: enlarging copies pixels, so only int(32 c) distinct rows and columns remain
         assert len(torch.unique(out[0], dim=1)) <= int(32 * c)
         assert len(torch.unique(out[0], dim=2)) <= int(32 * c)
+
+
+def test_pil_box_resize_rounds_after_each_pass():
+    # 3 -> 2 pixels: PIL's box takes pixels 0 and 1 (weights 1/2, 1/2) for the first output and
+    # pixel 2 for the second; it rounds half up after the horizontal pass and again after the
+    # vertical one: rows [1, 2], [2, 2], [3, 0], then [[2, 2], [3, 0]]. One rounding at the end
+    # would give 1 at the top left (the mean of 0, 1, 1, 2).
+    v = torch.tensor([[[[0.0, 1.0, 2.0], [1.0, 2.0, 2.0], [3.0, 3.0, 0.0]]]], dtype=torch.float64)
+    out = resample.pil_box_resize_8bit(v, 2, 2)
+    assert out[0, 0].tolist() == [[2.0, 2.0], [3.0, 0.0]]
+    im = Image.fromarray(v[0, 0].numpy().astype(np.uint8)).resize((2, 2), Image.BOX)
+    assert np.array_equal(out[0, 0].numpy(), np.array(im))
 
 
 @pytest.mark.parametrize("channels", [3, 1])

@@ -14,7 +14,7 @@ import torchvision.io
 from prunability.corruptions.blur import gaussian_filter2d
 from prunability.corruptions.color import LUMA, hsv_to_rgb, rgb_to_hsv
 from prunability.corruptions.registry import register_corruption
-from prunability.corruptions.resample import box_resize
+from prunability.corruptions.resample import pil_box_resize_8bit
 
 IMSIZE = 32  # make_cifar_c.py scales the elastic parameters by the CIFAR image size
 
@@ -123,18 +123,20 @@ def elastic_transform(x: torch.Tensor, param: tuple[float, float, float], genera
 
 @register_corruption("pixelate", "digital", (0.95, 0.9, 0.85, 0.75, 0.65))
 def pixelate(x: torch.Tensor, factor: float, generator: torch.Generator) -> torch.Tensor:
-    """Shrink by ``factor`` and enlarge back, both with PIL's BOX filter.
+    """Shrink by ``factor`` and enlarge back, both with PIL's BOX filter -- PIL's pixels exactly.
 
     make_cifar_c.py: ``x.resize((int(32 * c), int(32 * c)), BOX)`` then
-    ``.resize((32, 32), BOX)`` with c = 0.95, 0.9, 0.85, 0.75, 0.65 for
-    severities 1..5. Shrinking averages whole pixels, enlarging copies them
-    (blocks); the small image is rounded to 8 bits like PIL's. Both resizes
-    are fixed matrices (``resample.box_resize``). Deterministic.
+    ``.resize((32, 32), BOX)`` on the 8-bit PIL image, with c = 0.95, 0.9,
+    0.85, 0.75, 0.65 for severities 1..5. Both resizes follow Pillow's 8-bit
+    resampler (``resample.pil_box_resize_8bit``: two 1-D passes in fixed point,
+    each rounded to 8 bits), so uint8 images come out equal to PIL's, value for
+    value (tested against PIL at every severity). Float images are rounded to
+    8 bits first, as PIL sees them. Deterministic.
     """
     h, w = x.shape[-2:]
-    small = box_resize(x, int(h * factor), int(w * factor))
-    small = torch.floor(small * 255 + 0.5) / 255  # PIL rounds its 8-bit result
-    return box_resize(small, h, w).clamp_(0.0, 1.0)
+    v = torch.floor(x.clamp(0.0, 1.0) * 255 + 0.5)
+    small = pil_box_resize_8bit(v, int(h * factor), int(w * factor))
+    return pil_box_resize_8bit(small, h, w) / 255
 
 
 @register_corruption("jpeg_compression", "digital", (80, 65, 58, 50, 40))

@@ -1,4 +1,5 @@
-"""Fixed resampling operators as matrices: scipy's ``clipped_zoom`` and PIL's BOX resize.
+"""Fixed resampling operators as matrices: scipy's ``clipped_zoom`` and PIL's BOX resize
+(in float, and bit for bit in Pillow's 8-bit fixed point).
 
 Both are separable and identical for every image of a batch, so each is a pair
 of small matrices (rows, columns) and a corruption applies it to the whole
@@ -79,11 +80,41 @@ def _box_matrix_np(in_size: int, out_size: int) -> np.ndarray:
     return matrix
 
 
-def box_resize(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """PIL BOX resize of every image of ``x`` to ``height`` x ``width``."""
-    rows = torch.as_tensor(_box_matrix_np(x.shape[-2], int(height)), dtype=x.dtype, device=x.device)
-    cols = torch.as_tensor(_box_matrix_np(x.shape[-1], int(width)), dtype=x.dtype, device=x.device)
-    return rows @ x @ cols.T
+PIL_PRECISION_BITS = 22  # Pillow's Resample.c: 32 - 8 - 2 fractional bits for 8-bit images
+
+
+@lru_cache(maxsize=256)
+def _box_fixed_np(in_size: int, out_size: int) -> np.ndarray:
+    """``_box_matrix_np`` in Pillow's fixed point: every weight w as ``int(0.5 + w * 2**22)``
+    (``normalize_coeffs_8bpc``; BOX weights are positive). Integers, exact in float64."""
+    return np.floor(0.5 + _box_matrix_np(in_size, out_size) * (1 << PIL_PRECISION_BITS))
+
+
+def _fixed_pass(matrix: np.ndarray, v: torch.Tensor, axis: int) -> torch.Tensor:
+    """One 1-D pass of Pillow's 8-bit resampler along ``axis`` (-1 columns, -2 rows) of
+    integer-valued float64 ``v``: ``clip8((sum k_i v_i + 2**21) >> 22)``. Every sum is an
+    integer below 2**53, so float64 holds it exactly and ``floor`` is the shift."""
+    k = torch.as_tensor(matrix, dtype=v.dtype, device=v.device)
+    acc = v @ k.T if axis == -1 else k @ v
+    return torch.floor((acc + (1 << (PIL_PRECISION_BITS - 1))) / (1 << PIL_PRECISION_BITS)).clamp_(0, 255)
+
+
+def pil_box_resize_8bit(v: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """``PIL.Image.resize((width, height), Image.BOX)`` of 8-bit images, bit for bit.
+
+    ``v`` holds integers 0..255 (any float dtype with 53-bit mantissa: float64),
+    N x C x H x W. Pillow (``ImagingResampleInner``) resamples in two 1-D passes,
+    horizontal first, each only where the size changes, and each ends in an 8-bit
+    image: weights in 22-bit fixed point, ``+ 2**21``, shift right by 22, clip to
+    0..255. So the result is rounded twice, not once -- a float resize rounded at
+    the end differs by one level on up to a quarter of the values.
+    """
+    h, w = v.shape[-2:]
+    if int(width) != w:
+        v = _fixed_pass(_box_fixed_np(w, int(width)), v, -1)
+    if int(height) != h:
+        v = _fixed_pass(_box_fixed_np(h, int(height)), v, -2)
+    return v
 
 
 def symmetric_index(size: int, radius: int, device: torch.device | str) -> torch.Tensor:
