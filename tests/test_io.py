@@ -40,3 +40,41 @@ def test_checkpoints_load_without_running_code(tmp_path):
     torch.save({"obj": pd.Timestamp("2020-01-01")}, path)  # arbitrary objects need pickle
     with pytest.raises(io.CorruptFileError):
         io.load_torch(path)
+    assert not path.exists() and (tmp_path / "evil.pt.corrupt").exists()  # set aside: its job reruns
+
+
+def test_a_corrupt_file_is_set_aside_and_the_advice_is_the_running_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRUNABILITY_RERUN", "snakemake --configfile config/studies/tiny.yaml")
+    path = tmp_path / "final.pt"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(io.CorruptFileError) as caught:
+        io.load_torch(path)
+    message = str(caught.value)
+    assert message.endswith("rerun the same command, which replaces it: snakemake --configfile config/studies/tiny.yaml")
+    assert "weights_only" not in message and "moved to final.pt.corrupt" in message
+    assert (tmp_path / "final.pt.corrupt").read_bytes() == b"PK\x03\x04 truncated"
+
+
+def test_checkpoints_of_equal_weights_are_byte_identical(tmp_path):
+    state = {"w": torch.arange(6.0).reshape(2, 3), "step": torch.tensor(4)}
+    io.save_torch(state, tmp_path / "a.pt")
+    io.save_torch({k: v.clone() for k, v in state.items()}, tmp_path / "a_again.pt")
+    io.save_torch(state, tmp_path / "sub" / "a.pt")
+    first = (tmp_path / "a.pt").read_bytes()
+    assert first == (tmp_path / "a_again.pt").read_bytes() == (tmp_path / "sub" / "a.pt").read_bytes()
+
+
+def test_outputs_are_readable_as_the_umask_says(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        io.save_torch({"w": torch.ones(1)}, tmp_path / "w.pt")
+        io.write_json({"a": 1}, tmp_path / "r.json")
+        os.umask(0o077)
+        io.write_json({"a": 1}, tmp_path / "private.json")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "w.pt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.json").stat().st_mode & 0o777 == 0o600

@@ -54,7 +54,10 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from prunability.io import CorruptFileError
     from prunability.registry import UnknownNameError
 
-    return (config_module.ConfigError, DatasetUnavailableError, CorruptFileError, UnknownNameError, FileNotFoundError)
+    from prunability.zoo import UnknownModelError
+
+    return (config_module.ConfigError, DatasetUnavailableError, CorruptFileError, UnknownNameError, FileNotFoundError,
+            UnknownModelError)
 
 
 def _record_timing(stage: str, args: argparse.Namespace, seconds: float) -> None:
@@ -77,9 +80,10 @@ def _print_zoo(config) -> None:
 def dispatch(args: argparse.Namespace) -> None:
     config = config_module.load(args.config)
     if args.stage == "check":
-        from prunability.pruning.preflight import check_study
+        from prunability.pruning.preflight import check_device_here, check_study
 
         check_study(config)
+        check_device_here(config)
         print(f"{args.config}: valid study {config.study!r}")
         return
     if args.stage == "zoo":
@@ -97,5 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         dispatch(args)
     except _known_errors() as exc:
         print(f"prunability {args.stage}: error: {exc}", file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        print(f"prunability {args.stage}: error: cannot write {exc.filename}: permission denied; make that folder "
+              f"writable, or pass --results (snakemake: --directory) a folder you can write", file=sys.stderr)
         return 2
     return 0

@@ -17,6 +17,10 @@ from typing import Any
 from prunability.config import StudyConfig
 
 
+class UnknownModelError(LookupError):
+    """A model id that the study's zoo does not hold."""
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     model_id: str
@@ -33,6 +37,9 @@ class ModelSpec:
 
 def _identity(config: StudyConfig, hparams: dict[str, Any], seed: int) -> dict[str, Any]:
     data = config.dataset
+    # the whole training split is the default: listed only when cut, so ids of studies without the axis stay as they were
+    if hparams.get("train_fraction") == 1.0:
+        hparams = {k: v for k, v in hparams.items() if k != "train_fraction"}
     return {
         "hparams": hparams,
         "seed": seed,
@@ -79,4 +86,5 @@ def find(config: StudyConfig, wanted_id: str) -> ModelSpec:
     for spec in expand(config):
         if spec.model_id == wanted_id:
             return spec
-    raise KeyError(f"model id {wanted_id!r} is not in the zoo of study {config.study!r}")
+    raise UnknownModelError(f"model id {wanted_id!r} is not in the zoo of study {config.study!r}; "
+                            f"`python -m prunability zoo --config <the study's config>` lists its ids")

@@ -93,3 +93,59 @@ def test_unknown_schedule_names_are_rejected(tmp_path):
     cfg = write_config(tmp_path, pruning__at_init=["snipp"])
     done = run([sys.executable, "-m", "prunability", "check", "--config", str(cfg)], tmp_path)
     assert done.returncode == 2 and "pruning.at_init.0: 'snipp' is not valid" in done.stderr
+
+
+def check(tmp_path, **changes):
+    cfg = write_config(tmp_path, **changes)
+    return run([sys.executable, "-m", "prunability", "check", "--config", str(cfg)], tmp_path)
+
+
+def test_nan_and_infinity_are_refused_by_check_and_snakemake(tmp_path):
+    for key, value in [("training__target_ce", float("nan")), ("zoo__grid__lr", [float("nan")]),
+                       ("zoo__grid__lr", [0.05, float("inf")])]:
+        done = check(tmp_path, **{key: value})
+        assert done.returncode == 2, key
+        assert "NaN and infinity are not allowed; give a finite number" in done.stderr
+        assert f"config key {key.replace('__', '.')}" in done.stderr
+    cfg = write_config(tmp_path, training__target_ce=float("nan"))
+    done = run([str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "-n", "--directory", str(tmp_path),
+                "--configfile", str(cfg)], tmp_path)
+    assert done.returncode != 0 and "config key training.target_ce: NaN" in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_model_id_outside_the_zoo_is_one_sentence(tmp_path):
+    cfg = write_config(tmp_path)
+    done = run([sys.executable, "-m", "prunability", "train", "--config", str(cfg), "--results",
+                str(tmp_path / "results"), "--model-id", "nin-0123456789"], tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "model id 'nin-0123456789' is not in the zoo of study 'tiny'" in done.stderr
+    assert "python -m prunability zoo" in done.stderr
+
+
+def test_an_unwritable_results_folder_is_one_sentence(tmp_path):
+    # /sys refuses new folders even to root, for whom a chmod'ed folder would not do
+    cfg = write_config(tmp_path)
+    done = run([sys.executable, "-m", "prunability", "prepare", "--config", str(cfg), "--results", "/sys/results"],
+               tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "cannot write /sys/results" in done.stderr and "permission denied" in done.stderr
+
+
+def test_filter_pruning_of_a_network_without_convolutions_fails_in_check(tmp_path):
+    done = check(tmp_path, zoo__grid__architecture=["mlp"], pruning__methods=["l1_filter"])
+    assert done.returncode == 2
+    assert "'l1_filter' prunes convolution filters, and this network has no convolution" in done.stderr
+
+
+def test_a_gpu_study_on_a_machine_without_one_fails_before_any_job(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        return  # the refusal is for machines without a GPU; this one has one
+    done = check(tmp_path, device="cuda")
+    assert done.returncode == 2 and "config key device: 'cuda', but torch sees no CUDA GPU" in done.stderr
+    cfg = write_config(tmp_path, device="cuda")
+    done = run([str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "-n", "--directory", str(tmp_path),
+                "--configfile", str(cfg)], tmp_path)
+    assert done.returncode != 0 and "torch sees no CUDA GPU" in done.stderr + done.stdout

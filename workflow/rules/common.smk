@@ -10,8 +10,8 @@ from snakemake.utils import validate
 from prunability import config as study_config
 from prunability.layout import FIGURES, STATS, TABLES, Layout
 from prunability.provenance import code_version
-from prunability.pruning.preflight import check_study
-from prunability.pruning_jobs import pruning_jobs
+from prunability.pruning.preflight import check_device_here, check_study
+from prunability.pruning_jobs import parse_key, pruning_jobs
 from prunability.zoo import expand as expand_zoo
 
 # The package's check first: one readable sentence naming the key and the
@@ -22,6 +22,8 @@ from prunability.zoo import expand as expand_zoo
 try:
     STUDY = study_config.parse(config)
     check_study(STUDY)
+    if workflow.local_exec:
+        check_device_here(STUDY)
 except study_config.ConfigError as error:
     raise WorkflowError(f"invalid config: {error}")
 validate(config, schema="../../config/schema.yaml")

@@ -40,12 +40,22 @@ def _networks(config: StudyConfig):
         yield ", ".join(f"{k}={v}" for k, v in key), params
 
 
+def check_device_here(config: StudyConfig) -> None:
+    """Raise ConfigError when the study asks for a GPU this machine lacks. Only for
+    runs whose jobs run here: a cluster's login node may well have none."""
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("config key device: 'cuda', but torch sees no CUDA GPU on this machine; "
+                          "set device: auto (GPU when present) or cpu")
+
+
 def check_study(config: StudyConfig) -> None:
     """Raise ConfigError naming the job, sparsity, tensor and fix if some pruning job
     of the study cannot reach one of its sparsities on some network of the zoo."""
     p = config.pruning
     for described, params in _networks(config):
         for job in pruning_jobs(p):
+            if job.baseline:  # reuses its source job's masks, checked as that job
+                continue
             sparsities = p.imp.sparsities() if job.is_imp else p.sparsities
             problems = unreachable(METHODS.get(job.method), sparsities, params)
             if problems:

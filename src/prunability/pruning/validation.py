@@ -48,6 +48,10 @@ def unreachable(method, sparsities: Iterable[float], params: Mapping[str, object
                         f"{method.name.replace('layerwise_', 'global_').replace('global_random', 'random')!r}")
                     break
         elif method.scope == "filter":
+            if not filter_targets(dict(params)):
+                problems.append(f"pruning method {method.name!r} prunes convolution filters, and this network has "
+                                f"no convolution; use a weight-level method such as 'global_magnitude'")
+                break
             for name in filter_targets(dict(params)):
                 n = int(params[name].shape[0])
                 if keep_count(n, s) == 0:
