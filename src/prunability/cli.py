@@ -46,7 +46,34 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("zoo", help="print the zoo's model ids and hyperparameters").add_argument(
         "--config", default="config/config.yaml")
     sub.add_parser("check", help="validate a config and exit").add_argument("--config", default="config/config.yaml")
+    _findings_parsers(sub)
     return p
+
+
+def _findings_parsers(sub) -> None:
+    """findings (one study's verdicts), findings-studies (its configs to run), findings-report (the suite)."""
+    one = sub.add_parser("findings", help="evaluate the claims of a findings study from its run's tables")
+    one.add_argument("--config", required=True, help="a findings study, config/findings/<name>.yaml")
+    one.add_argument("--wall-seconds", type=float, default=None, help="how long its studies took to run")
+    plan = sub.add_parser("findings-studies", help="print the study configs a findings study runs (variants written)")
+    plan.add_argument("--config", required=True)
+    report = sub.add_parser("findings-report", help="collect findings verdicts into results/findings/report.md")
+    report.add_argument("--config", required=True, nargs="+", help="the findings studies of the suite")
+    for s in (one, plan, report):
+        s.add_argument("--results", default="results", help="root of all studies' outputs")
+
+
+def _dispatch_findings(args: argparse.Namespace) -> None:
+    from prunability.layout import FindingsLayout
+    from prunability.stages import findings
+
+    layout = FindingsLayout(Path(args.results))
+    if args.stage == "findings":
+        findings.run(Path(args.config), layout, args.wall_seconds)
+    elif args.stage == "findings-studies":
+        print("\n".join(str(path) for path in findings.studies(Path(args.config), layout)))
+    else:
+        findings.report([Path(c) for c in args.config], layout)
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
@@ -78,6 +105,8 @@ def _print_zoo(config) -> None:
 
 
 def dispatch(args: argparse.Namespace) -> None:
+    if args.stage.startswith("findings"):
+        return _dispatch_findings(args)
     config = config_module.load(args.config)
     if args.stage == "check":
         from prunability.pruning.preflight import check_device_here, check_study

@@ -129,3 +129,35 @@ class Layout:
     def layer_sparsity(self, model_id: str, method: str) -> Path:
         """Kept and total entries of every prunable tensor at every sparsity (one model × method)."""
         return self.base / "pruning" / model_id / f"{method}.layers.parquet"
+
+
+@dataclass(frozen=True)
+class FindingsLayout:
+    """Where the findings suite writes: per findings study its verdicts, and the report of all."""
+
+    root: Path = Path("results")
+
+    @property
+    def base(self) -> Path:
+        return self.root / "findings"
+
+    def verdicts(self, findings: str) -> Path:
+        """The verdict table of one findings study (``schemas.FINDINGS``)."""
+        return self.base / findings / "verdicts.parquet"
+
+    def study_configs(self, findings: str) -> Path:
+        """Directory of the written study configs of a findings study with variants."""
+        return self.base / findings / "configs"
+
+    @property
+    def report(self) -> Path:
+        return self.base / "report.md"
+
+    @property
+    def table(self) -> Path:
+        """Every verdict of the suite in one table (Parquet), and as JSON beside it."""
+        return self.base / "verdicts.parquet"
+
+    @property
+    def json(self) -> Path:
+        return self.base / "verdicts.json"

@@ -26,6 +26,7 @@ HPARAMS = [
     pa.field("lr", F64, nullable=False),
     pa.field("batch_size", I32, nullable=False),
     pa.field("weight_decay", F64, nullable=False),
+    pa.field("train_fraction", F64, nullable=False),  # share of the training split the model trained on
     pa.field("seed", I32, nullable=False),
 ]
 HPARAM_NAMES = [f.name for f in HPARAMS]
@@ -239,3 +240,21 @@ DIRECTION = pa.schema([
     pa.field("right_direction", pa.bool_()),  # null where τ is NaN or 0
 ], metadata={"schema_version": SCHEMA_VERSION})
 STATS["direction"] = DIRECTION
+
+# The verdicts of a findings study (prunability.findings): one row per claim.
+FINDINGS = pa.schema([
+    pa.field("findings", STR, nullable=False),  # the findings study (its base study name)
+    pa.field("claim_id", STR, nullable=False), pa.field("paper", STR, nullable=False),
+    pa.field("claim", STR, nullable=False),  # the published statement
+    pa.field("quantity", STR, nullable=False),  # what was estimated, from which tables
+    pa.field("estimate", F64), pa.field("ci_low", F64), pa.field("ci_high", F64),  # 95 % interval
+    pa.field("n", I32, nullable=False),  # models (or model pairs) the estimate rests on
+    pa.field("criterion", STR, nullable=False),  # verbatim from the config, written before the run
+    pa.field("rule", STR, nullable=False),  # the criterion's typed form
+    pa.field("verdict", STR, nullable=False),  # reproduced | contradicted | inconclusive
+    pa.field("reason", STR, nullable=False),
+    pa.field("explanation", STR, nullable=False),  # what might explain a failure, written before the run
+    pa.field("details", STR, nullable=False),  # JSON: rank, CMI, per-group means, ...
+    pa.field("studies", STR, nullable=False),  # the runs it rests on, "+"-joined
+    pa.field("wall_seconds", F64),  # wall time of running those studies, when measured (make findings)
+], metadata={"schema_version": SCHEMA_VERSION})

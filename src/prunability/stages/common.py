@@ -8,6 +8,7 @@ import torch
 from prunability import io, schemas
 from prunability.config import StudyConfig
 from prunability.data.split import PreparedData
+from prunability.data.train_subset import FULL, training_subset
 from prunability.device import pick_device
 from prunability.layout import Layout
 from prunability.models import Classifier
@@ -17,6 +18,13 @@ from prunability.zoo import ModelSpec, find
 
 def load_data(layout: Layout, device: torch.device) -> PreparedData:
     return PreparedData.load(layout.prepared, str(device))
+
+
+def load_model_data(config: StudyConfig, layout: Layout, spec: ModelSpec, device: torch.device) -> PreparedData:
+    """The prepared data as ``spec`` sees it: its training split cut to its ``train_fraction``."""
+    fraction = float(spec.hparams.get("train_fraction", FULL))
+    return training_subset(load_data(layout, device), fraction, config.dataset.split_seed,
+                           config.dataset.train_eval_size)
 
 
 def load_model(spec: ModelSpec, data: PreparedData, weights_path, device: torch.device) -> Classifier:

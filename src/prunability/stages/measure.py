@@ -9,7 +9,7 @@ from prunability import io
 from prunability.config import StudyConfig
 from prunability.layout import Layout
 from prunability.measures import MeasureContext, MeasureResult, compute_measures
-from prunability.stages.common import load_data, load_model, setup, train_status, write_job_table
+from prunability.stages.common import load_model_data, load_model, setup, train_status, write_job_table
 
 
 def _history(layout: Layout, model_id: str):
@@ -26,7 +26,7 @@ def _history(layout: Layout, model_id: str):
 def build_context(config: StudyConfig, layout: Layout, model_id: str) -> MeasureContext:
     """Everything a measure may look at for ``model_id``: weights, data subset, history."""
     spec, device = setup(config, model_id)
-    data = load_data(layout, device)
+    data = load_model_data(config, layout, spec, device)
     x_train, y_train = data.train_eval()
     init_path = layout.init_weights(model_id)
     history, milestones = _history(layout, model_id)

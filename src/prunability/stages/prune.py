@@ -33,7 +33,7 @@ from prunability.pruning import (
     prunable_parameters, scoring_batches,
 )
 from prunability.pruning.validation import check_reachable
-from prunability.stages.common import load_data, load_model, setup, train_status, write_job_table
+from prunability.stages.common import load_model_data, load_model, setup, train_status, write_job_table
 
 
 
@@ -181,7 +181,7 @@ def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None
     """``method`` is the job key: a method name, or ``<method>.<schedule>``."""
     job = parse_key(method)
     spec, device = setup(config, model_id)
-    data = load_data(layout, device)
+    data = load_model_data(config, layout, spec, device)
     model = load_model(spec, data, layout.final_weights(model_id), device)
     out = JobOutput(job)
     _pruner(job)(out, model, spec, data, config, layout, model_id, layer_costs(model.net, data.image_shape))

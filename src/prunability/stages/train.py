@@ -5,13 +5,13 @@ from __future__ import annotations
 from prunability import io
 from prunability.config import StudyConfig
 from prunability.layout import Layout
-from prunability.stages.common import load_data, setup, write_job_table
+from prunability.stages.common import load_model_data, setup, write_job_table
 from prunability.train import train_model
 
 
 def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     spec, device = setup(config, model_id)
-    data = load_data(layout, device)
+    data = load_model_data(config, layout, spec, device)
     checkpoint = layout.checkpoint(model_id)
     result = train_model(spec, config.training, data, device, config.evaluation.batch_size, checkpoint)
     write_job_table(result.history, layout.history(model_id), "history", model_id)
