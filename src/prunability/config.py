@@ -74,6 +74,22 @@ class ImpConfig:
 
 
 @dataclass(frozen=True)
+class IterativeConfig:
+    """Prune-retrain rounds for any scoring method, at ``imp.rate`` for ``imp.rounds``."""
+    methods: tuple[str, ...] = ()
+    rewinding: tuple[str, ...] = ("weights",)  # weights | learning_rate
+
+
+@dataclass(frozen=True)
+class ApConfig:
+    """Activate-while-Pruning (Liu et al. 2023): of each round's removal, ``share`` of the
+    alive weights goes by the AP rule (pruning/ap.py); ``enabled`` adds an AP twin of every
+    job pruned in rounds."""
+    enabled: bool = False
+    share: float = 0.02
+
+
+@dataclass(frozen=True)
 class PruningConfig:
     methods: tuple[str, ...]
     sparsities: tuple[float, ...]
@@ -88,6 +104,8 @@ class PruningConfig:
     finetune_lr: float = 0.01
     at_init: tuple[str, ...] = ()
     imp: ImpConfig = ImpConfig()
+    iterative: IterativeConfig = IterativeConfig()
+    ap: ApConfig = ApConfig()
 
 
 @dataclass(frozen=True)
@@ -205,13 +223,18 @@ def _tuples(section: Mapping[str, Any]) -> dict:
 def _pruning(section: Mapping[str, Any]) -> PruningConfig:
     fields = _tuples(section)
     fields["imp"] = ImpConfig(**_tuples(section["imp"]))
+    fields["iterative"] = IterativeConfig(**_tuples(section["iterative"]))
+    fields["ap"] = ApConfig(**section["ap"])
     return PruningConfig(**fields)
 
 
 def _check_imp(cfg: PruningConfig) -> None:
     """IMP's last round must reach the study's largest sparsity (its rounds are the curve)."""
     imp = cfg.imp
-    if not imp.rewinding:
+    if cfg.ap.enabled and cfg.ap.share >= imp.rate:
+        raise ConfigError(f"config key pruning.ap.share: {cfg.ap.share:g} must be below the rate removed per round "
+                          f"(pruning.imp.rate = {imp.rate:g}); AP takes its share out of each round's removal")
+    if not imp.rewinding and not cfg.iterative.methods:
         return
     reached, wanted = imp.sparsities()[-1], max(cfg.sparsities)
     if reached < wanted:

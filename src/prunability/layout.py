@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity", "samples",
-          "pruned_measures")
+          "pruned_measures", "dnr")
 STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
          "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary",
          "fragility", "pie", "direction")
@@ -126,6 +126,10 @@ class Layout:
         return self.base / "summary.md"
 
     # appended: per-job pruning outputs beyond the curve and the masks
+    def dnr(self, model_id: str, method: str) -> Path:
+        """Dynamic dead-neuron rate per epoch of every training run of one prune job."""
+        return self.base / "pruning" / model_id / f"{method}.dnr.parquet"
+
     def layer_sparsity(self, model_id: str, method: str) -> Path:
         """Kept and total entries of every prunable tensor at every sparsity (one model × method)."""
         return self.base / "pruning" / model_id / f"{method}.layers.parquet"

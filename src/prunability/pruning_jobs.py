@@ -7,7 +7,14 @@ the ``{method}`` wildcard of the prune and evaluate rules:
   when ``pruning.finetune_epochs`` > 0);
 - ``<method>.at_init``: the initial weights pruned, the sparse network trained;
 - ``<method>.imp_weight_rewind`` / ``<method>.imp_lr_rewind``: iterative
-  magnitude pruning with weight or learning-rate rewinding.
+  magnitude pruning with weight or learning-rate rewinding;
+- ``<method>.iterative_weight_rewind`` / ``<method>.iterative_lr_rewind``: the
+  same prune-retrain rounds for any scoring method, re-scored each round by
+  the method's own scores (``pruning.iterative``);
+- any iterative schedule (IMP or not) followed by ``+ap``: the job with
+  Activate-while-Pruning (``pruning.ap``), e.g. ``snip.iterative_weight_rewind+ap``;
+  with AP enabled every iterative job has this twin, and the one without the
+  suffix is its pair. The schedule column of every table carries the suffix.
 
 Kept free of torch so that Snakemake can import it to build the DAG.
 """
@@ -22,7 +29,19 @@ ONE_SHOT = "one_shot"
 FINE_TUNED = "fine_tuned"
 AT_INIT = "at_init"
 IMP_SCHEDULES = {"weights": "imp_weight_rewind", "learning_rate": "imp_lr_rewind"}
-SCHEDULES = (ONE_SHOT, FINE_TUNED, AT_INIT, *IMP_SCHEDULES.values())
+ITERATIVE_SCHEDULES = {"weights": "iterative_weight_rewind", "learning_rate": "iterative_lr_rewind"}
+AP_SUFFIX = "+ap"
+SCHEDULES = (ONE_SHOT, FINE_TUNED, AT_INIT, *IMP_SCHEDULES.values(), *ITERATIVE_SCHEDULES.values())
+ROUND_SCHEDULES = (*IMP_SCHEDULES.values(), *ITERATIVE_SCHEDULES.values())  # prune-retrain rounds; AP applies
+
+
+def base_schedule(schedule: str) -> str:
+    """The schedule without its ``+ap`` suffix (the AP job's twin's schedule)."""
+    return schedule.removesuffix(AP_SUFFIX)
+
+
+def is_ap(schedule: str) -> bool:
+    return schedule.endswith(AP_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -36,7 +55,19 @@ class PruningJob:
 
     @property
     def is_imp(self) -> bool:
-        return self.schedule in IMP_SCHEDULES.values()
+        """Pruned in rounds (IMP or the iterative schedule, with or without AP): the
+        job's sparsities are ``pruning.imp.sparsities()``."""
+        return base_schedule(self.schedule) in ROUND_SCHEDULES
+
+    @property
+    def ap(self) -> bool:
+        return is_ap(self.schedule)
+
+    @property
+    def rewinding(self) -> str:
+        """``weights`` or ``learning_rate`` for a job pruned in rounds."""
+        base = base_schedule(self.schedule)
+        return "weights" if base in (IMP_SCHEDULES["weights"], ITERATIVE_SCHEDULES["weights"]) else "learning_rate"
 
 
 def pruning_jobs(cfg: PruningConfig) -> list[PruningJob]:
@@ -44,6 +75,9 @@ def pruning_jobs(cfg: PruningConfig) -> list[PruningJob]:
     jobs = [PruningJob(m, ONE_SHOT) for m in cfg.methods]
     jobs += [PruningJob(m, AT_INIT) for m in cfg.at_init]
     jobs += [PruningJob(cfg.imp.method, IMP_SCHEDULES[r]) for r in cfg.imp.rewinding]
+    jobs += [PruningJob(m, ITERATIVE_SCHEDULES[r]) for m in cfg.iterative.methods for r in cfg.iterative.rewinding]
+    if cfg.ap.enabled:  # every job pruned in rounds gets its AP twin
+        jobs += [PruningJob(j.method, j.schedule + AP_SUFFIX) for j in jobs if j.is_imp]
     return jobs
 
 
@@ -51,9 +85,13 @@ def parse_key(key: str) -> PruningJob:
     """The job of a key; ValueError naming the valid forms for anything else."""
     method, _, schedule = key.partition(".")
     schedule = schedule or ONE_SHOT
-    if not method or schedule not in (ONE_SHOT, AT_INIT, *IMP_SCHEDULES.values()) or key == f"{method}.{ONE_SHOT}":
+    valid = schedule in (ONE_SHOT, AT_INIT, *ROUND_SCHEDULES) or (
+        is_ap(schedule) and base_schedule(schedule) in ROUND_SCHEDULES)
+    if not method or not valid or key == f"{method}.{ONE_SHOT}":
         raise ValueError(f"pruning job {key!r} is not '<method>', '<method>.at_init', "
-                         f"'<method>.imp_weight_rewind' or '<method>.imp_lr_rewind'")
+                         f"'<method>.imp_weight_rewind' or '<method>.imp_lr_rewind', "
+                         f"'<method>.iterative_weight_rewind' or '<method>.iterative_lr_rewind' "
+                         f"(the last four optionally with '+ap')")
     return PruningJob(method, schedule)
 
 

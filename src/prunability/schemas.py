@@ -56,6 +56,10 @@ HISTORY_FIELDS = [
     pa.field("train_acc", F64),
     pa.field("test_loss", F64),
     pa.field("test_acc", F64),
+    # dynamic dead-neuron rate (prunability.dnr): eval mode on the train-eval subset after the epoch,
+    # and the running rate of the epoch's train-mode passes
+    pa.field("dnr_eval", F64),
+    pa.field("dnr_train", F64),
 ]
 
 MILESTONE_FIELDS = [
@@ -75,6 +79,24 @@ PRUNING_FIELDS = [
     pa.field("split", STR, nullable=False),  # train (the fixed train-eval subset) | test
     pa.field("loss", F64),
     pa.field("accuracy", F64),
+    pa.field("ap", pa.bool_(), nullable=False),  # an AP job (schedule ends in "+ap"); its twin has the schedule without it
+    pa.field("dnr", F64),  # dynamic dead-neuron rate of the network on this split, eval mode (prunability.dnr)
+]
+
+# Dynamic dead-neuron rate per epoch of every training run (Liu et al. 2023; prunability.dnr):
+# dense training (job "dense", method "none", schedule "dense"), fine-tuning (schedule "fine_tuned"),
+# at-init training, and every round of IMP / the iterative schedule, with and without AP.
+DNR_FIELDS = [
+    pa.field("job", STR, nullable=False),  # the pruning job key, or "dense"
+    pa.field("method", STR, nullable=False),
+    pa.field("schedule", STR, nullable=False),  # as in the pruning table ("+ap" for AP jobs)
+    pa.field("ap", pa.bool_(), nullable=False),
+    pa.field("sparsity", F64, nullable=False),  # of the network being trained
+    pa.field("round", I32, nullable=False),  # prune-retrain round (0: dense, one-shot fine-tuning, at init)
+    pa.field("epoch", I32, nullable=False),  # 1-based within this training run
+    pa.field("step", I64, nullable=False),  # optimizer steps within this run
+    pa.field("dnr_eval", F64),  # eval mode, on the fixed train-eval subset, after the epoch
+    pa.field("dnr_train", F64),  # running mean over the epoch's train-mode forward passes
 ]
 
 LAYER_SPARSITY_FIELDS = [
@@ -139,6 +161,7 @@ JOB = {
     "layer_sparsity": _schema(*LAYER_SPARSITY_FIELDS),
     "samples": _schema(*SAMPLE_FIELDS),
     "pruned_measures": _schema(*PRUNED_MEASURE_FIELDS),
+    "dnr": _schema(*DNR_FIELDS),
 }
 
 # Study tables (written by aggregate) also carry the hyperparameters.
@@ -146,7 +169,7 @@ ZOO = _schema(*TRAINING_OUTCOME, with_hparams=True)
 STUDY = {name: _schema(*schema, with_hparams=True) for name, schema in {
     "history": HISTORY_FIELDS, "milestones": MILESTONE_FIELDS, "pruning": PRUNING_FIELDS,
     "robustness": ROBUSTNESS_FIELDS, "measures": MEASURE_FIELDS, "layer_sparsity": LAYER_SPARSITY_FIELDS,
-    "pruned_measures": PRUNED_MEASURE_FIELDS,
+    "pruned_measures": PRUNED_MEASURE_FIELDS, "dnr": DNR_FIELDS,
 }.items()}
 STUDY["zoo"] = ZOO
 # Per-sample rows are many (models × methods × sparsities × test sets × samples):

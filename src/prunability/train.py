@@ -12,6 +12,7 @@ mode, so milestone steps are resolved to the end of an epoch.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import torch.nn.functional as F
 from prunability import io
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData, as_float
+from prunability.dnr import DeadReluCounter, dead_relu_rate
 from prunability.evaluation import evaluate
 from prunability.models import Classifier, build_model
 from prunability.optimizers import OPTIMIZERS
@@ -61,13 +63,14 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
 
 
 def _epoch(model, optimizer, x, y, batch_size, generator, after_step=None,
-           precision: Precision = Precision()) -> tuple[int, bool]:
+           precision: Precision = Precision(), dnr: DeadReluCounter | None = None) -> tuple[int, bool]:
     """One pass over the data; returns (steps taken, whether the loss stayed finite).
-    ``after_step`` runs after every optimizer step (fine-tuning re-applies masks there)."""
+    ``after_step`` runs after every optimizer step (fine-tuning re-applies masks there);
+    ``dnr`` counts the ReLU zeros of the training forward passes (train mode)."""
     model.train()
     steps = 0
     for index in _batches(len(x), batch_size, generator):
-        with precision.autocast(x.device):
+        with precision.autocast(x.device), (dnr if dnr is not None else nullcontext()):
             loss = F.cross_entropy(model(precision.layout(as_float(x[index]))), y[index]).float()
         if not torch.isfinite(loss):
             return steps, False
@@ -84,12 +87,17 @@ def snapshot(model: torch.nn.Module) -> dict:
     return {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
 
 
-def _epoch_row(model, data: PreparedData, epoch: int, step: int, batch_size: int) -> dict:
+def _epoch_row(model, data: PreparedData, epoch: int, step: int, batch_size: int,
+               dnr_train: float = float("nan")) -> dict:
+    """The epoch's losses and accuracies, and its dynamic dead-neuron rates (prunability.dnr):
+    ``dnr_eval`` on the fixed train-eval subset in eval mode, ``dnr_train`` the running
+    rate of the epoch's training passes (train mode: dropout, batch statistics)."""
     s = data.split
     train = evaluate(model, s.x_train, s.y_train, batch_size)
     test = evaluate(model, s.x_test, s.y_test, batch_size)
     return {"epoch": epoch, "step": step, "train_loss": train.loss, "train_acc": train.accuracy,
-            "test_loss": test.loss, "test_acc": test.accuracy}
+            "test_loss": test.loss, "test_acc": test.accuracy,
+            "dnr_eval": dead_relu_rate(model, data.train_eval()[0], batch_size), "dnr_train": dnr_train}
 
 
 def _checkpoint(result: TrainResult, model, optimizer, generator: torch.Generator) -> dict:
@@ -168,10 +176,12 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
     precision.prepare(model)
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
     while result.epochs < cfg.max_epochs and result.status == "max_epochs":
-        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step, precision)
+        dnr = DeadReluCounter(model)
+        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step, precision, dnr)
         result.steps += steps
         result.epochs += 1
-        _record_epoch(result, _epoch_row(model, data, result.epochs, result.steps, eval_batch_size), finite, cfg)
+        row = _epoch_row(model, data, result.epochs, result.steps, eval_batch_size, dnr.rate_or_nan())
+        _record_epoch(result, row, finite, cfg)
         if after_epoch is not None:
             after_epoch()
     return result

@@ -11,6 +11,7 @@ rule prune:
         masks=str(LAYOUT.masks("{model_id}", "{method}")),
         layers=str(LAYOUT.layer_sparsity("{model_id}", "{method}")),
         weights=str(LAYOUT.pruned_weights("{model_id}", "{method}")),
+        dnr=str(LAYOUT.dnr("{model_id}", "{method}")),
     params:
         settings=settings("prune", "pruning", "training", "evaluation"),
     threads: 1

@@ -3,6 +3,7 @@ rule aggregate:
         results=expand(str(LAYOUT.train_result("{m}")), m=MODEL_IDS),
         history=expand(str(LAYOUT.history("{m}")), m=MODEL_IDS),
         pruning=expand(str(LAYOUT.pruning_curve("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
+        dnr=expand(str(LAYOUT.dnr("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
         robustness=expand(str(LAYOUT.robustness("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
         measures=expand(str(LAYOUT.measures("{m}")), m=MODEL_IDS),
         samples=expand(str(LAYOUT.samples("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
@@ -36,7 +37,7 @@ rule statistics:
         report(str(LAYOUT.study_config), caption="../report/study_config.rst", category="Summary"),
         figure_outputs(),
     params:
-        settings=settings("statistics", "statistics"),
+        settings=settings("statistics"),
     log:
         log_path("statistics"),
     shell:

@@ -15,66 +15,54 @@ Retraining follows the zoo's protocol (pruning/retrain.py); with the zoo's
 constant learning rate, replaying the schedule from step k is retraining at
 that rate, so the two rewinding modes differ only in the survivors' starting
 values.
+
+Since the iterative schedule of every scoring method (pruning/iterative.py) is
+this loop with other scores, IMP runs through it with magnitude scores; AP
+(pruning/ap.py) is an option of both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
 
 import torch
 
 from prunability.config import ImpConfig, TrainingConfig
 from prunability.data.split import PreparedData
-from prunability.pruning.masks import Masks, apply_masks, masks_from_scores
+from prunability.pruning.iterative import REWIND_LEARNING_RATE, REWIND_WEIGHTS, Round, iterative_rounds, rewind
+from prunability.pruning.masks import Masks, masks_from_scores
 from prunability.pruning.methods import METHODS
-from prunability.pruning.retrain import train_sparse
-from prunability.train import TrainResult
 from prunability.zoo import ModelSpec
 
-REWIND_WEIGHTS, REWIND_LEARNING_RATE = "weights", "learning_rate"
+ImpRound = Round  # one round: number, sparsity, masks, retraining result (and AP's count)
+
+__all__ = ["REWIND_LEARNING_RATE", "REWIND_WEIGHTS", "ImpRound", "imp_rounds", "magnitude", "next_masks", "rewind"]
 
 
-@dataclass(frozen=True)
-class ImpRound:
-    round: int
-    sparsity: float  # 1 − (1 − rate)^round
-    masks: Masks
-    result: TrainResult  # the retraining run of this round
+def magnitude(params: dict[str, torch.Tensor]):
+    """IMP's scorer: |w| of the current weights, whatever the target."""
+    return lambda _sparsity: {n: p.detach().abs().float() for n, p in params.items()}
 
 
 def next_masks(params: dict[str, torch.Tensor], previous: Masks | None, sparsity: float, method: str) -> Masks:
     """The masks of the next round: the method's magnitude scores of the current
     weights, with weights pruned earlier scored −∞ so that they stay pruned."""
     chosen = METHODS.get(method)
-    scores = {n: p.detach().abs().float() for n, p in params.items()}
+    scores = magnitude(params)(sparsity)
     if previous is not None:
         scores = {n: s.masked_fill(~previous[n].to(s.device), float("-inf")) for n, s in scores.items()}
     return masks_from_scores(scores, sparsity, chosen.scope)
 
 
-@torch.no_grad()
-def rewind(model, rewind_state: dict, masks: Masks) -> None:
-    """Weight rewinding: every weight, buffer and BatchNorm statistic back to the
-    rewind point, then the pruned weights zeroed; survivors equal their step-k values."""
-    model.load_state_dict(rewind_state)
-    apply_masks(model.net, masks)
-
-
 def imp_rounds(model, params: dict[str, torch.Tensor], rewind_state: dict, mode: str, imp: ImpConfig,
                spec: ModelSpec, training: TrainingConfig, data: PreparedData,
-               eval_batch_size: int = 1024) -> Iterator[ImpRound]:
+               eval_batch_size: int = 1024, ap_share: float = 0.0, init_state: dict | None = None) -> Iterator[Round]:
     """Run IMP from ``model`` (trained, dense; modified in place) and yield each
     round after its retraining. ``params`` are the prunable tensors of
-    ``model.net``; ``mode`` is ``weights`` or ``learning_rate``."""
-    if mode not in (REWIND_WEIGHTS, REWIND_LEARNING_RATE):
-        raise ValueError(f"IMP rewinding must be {REWIND_WEIGHTS!r} or {REWIND_LEARNING_RATE!r}, got {mode!r}")
-    masks = None
-    for number, sparsity in enumerate(imp.sparsities(), start=1):
-        masks = next_masks(params, masks, sparsity, imp.method)
-        if mode == REWIND_WEIGHTS:
-            rewind(model, rewind_state, masks)
-        result = train_sparse(model, masks, spec, training, data, eval_batch_size)
-        yield ImpRound(number, sparsity, masks, result)
-        if result.status == "diverged":
-            return  # later rounds would start from non-finite weights
+    ``model.net``; ``mode`` is ``weights`` or ``learning_rate``; ``ap_share`` > 0
+    adds AP, whose first-round W_start is ``init_state`` (the dense run's start;
+    the rewind point if not given)."""
+    scope = METHODS.get(imp.method).scope
+    yield from iterative_rounds(model, params, magnitude(params), scope, imp.sparsities(), rewind_state, mode,
+                                init_state if init_state is not None else rewind_state, spec, training, data,
+                                ap_share, eval_batch_size)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from prunability import io, provenance, schemas
 from prunability.config import StudyConfig
+from prunability.dnr import dense_training_dnr
 from prunability.layout import TABLES, Layout
 from prunability.pruning_jobs import pruning_jobs
 from prunability.zoo import ModelSpec, expand
@@ -38,11 +39,14 @@ def _job_files(config: StudyConfig, layout: Layout, table: str, model_id: str) -
         "layer_sparsity": lambda: [layout.layer_sparsity(model_id, m) for m in methods],
         "samples": lambda: [layout.samples(model_id, m) for m in methods],
         "pruned_measures": lambda: [layout.pruned_measures(model_id, m) for m in methods],
+        "dnr": lambda: [layout.dnr(model_id, m) for m in methods],
     }[table]()
 
 
 def study_table(config: StudyConfig, layout: Layout, zoo: pd.DataFrame, table: str) -> pd.DataFrame:
     parts = [io.read_parquet(path) for model_id in zoo["model_id"] for path in _job_files(config, layout, table, model_id)]
+    if table == "dnr":  # dense training's epochs, from its history
+        parts = [dense_training_dnr(io.read_parquet(layout.history(m))) for m in zoo["model_id"]] + parts
     df = pd.concat(parts, ignore_index=True)
     if set(schemas.STUDY[table].names) == set(df.columns):  # a lean table: no hyperparameter columns
         return df

@@ -6,11 +6,15 @@ prunability.pruning_jobs):
 - at_init: the initial weights pruned at every sparsity and each sparse
   network trained by the zoo's protocol;
 - imp_weight_rewind / imp_lr_rewind: iterative magnitude pruning, one point
-  per round.
+  per round;
+- iterative_weight_rewind / iterative_lr_rewind: the same rounds for any
+  scoring method, re-scored per round;
+- any of the four with "+ap": the same rounds with Activate-while-Pruning.
 
 Per point: train-subset and test loss and accuracy, the FLOPs kept, the kept
-count of every tensor (layer-sparsity table), the masks as packed bits, and the
-weights of every network that training changed (for the evaluate stage)."""
+count of every tensor (layer-sparsity table), the masks as packed bits, the
+weights of every network that training changed (for the evaluate stage), and
+the dynamic dead-neuron rate of every epoch of every training run (dnr table)."""
 
 from __future__ import annotations
 
@@ -24,10 +28,13 @@ from prunability.config import StudyConfig
 from prunability.evaluation import evaluate
 from prunability.layout import Layout
 from prunability.pruning.finetune import finetune
-from prunability.pruning.imp import imp_rounds
+from prunability.dnr import DeadReluCounter
+from prunability.pruning.imp import magnitude
+from prunability.pruning.iterative import iterative_rounds
 from prunability.pruning.retrain import train_sparse
 from prunability.train import snapshot
-from prunability.pruning_jobs import AT_INIT, FINE_TUNED, ONE_SHOT, PruningJob, parse_key, sparsity_key
+from prunability.pruning_jobs import AT_INIT, FINE_TUNED, IMP_SCHEDULES, ONE_SHOT, PruningJob, base_schedule, \
+    is_ap, parse_key, sparsity_key
 from prunability.pruning import (
     METHODS, ScoringContext, apply_masks_from, flops, kept_count, layer_costs, layer_sparsity, pack_masks,
     prunable_parameters, scoring_batches,
@@ -81,6 +88,14 @@ class JobOutput:
     layers: list[dict] = field(default_factory=list)  # layer-sparsity table
     masks: dict[str, dict] = field(default_factory=dict)  # sparsity key -> packed masks
     weights: dict[str, dict] = field(default_factory=dict)  # schedule -> sparsity key -> state dict
+    dnr: list[dict] = field(default_factory=list)  # dnr table: per epoch of every training run
+
+    def add_dnr(self, history: list[dict], schedule: str, sparsity: float, round_: int = 0) -> None:
+        """One dnr row per epoch of a training run's history (rows with epoch, step, dnr_eval, dnr_train)."""
+        key = {"job": self.job.key, "method": self.job.method, "schedule": schedule, "ap": is_ap(schedule),
+               "sparsity": sparsity, "round": round_}
+        self.dnr += [{**key, "epoch": h["epoch"], "step": h["step"], "dnr_eval": h.get("dnr_eval", float("nan")),
+                      "dnr_train": h.get("dnr_train", float("nan"))} for h in history]
 
     def add(self, model, masks, sparsity: float, schedule: str, data, config: StudyConfig, costs,
             finite: bool = True, state: dict | None = None) -> dict:
@@ -89,7 +104,8 @@ class JobOutput:
         kept, total = kept_count(masks)
         dense_flops, kept_flops = flops(costs, masks)
         base = {"method": self.job.method, "schedule": schedule, "sparsity": sparsity, "kept": kept,
-                "prunable": total, "kept_fraction": kept / total, "flops": dense_flops, "flops_kept": kept_flops}
+                "prunable": total, "kept_fraction": kept / total, "flops": dense_flops, "flops_kept": kept_flops,
+                "ap": is_ap(schedule)}
         self.rows += _rows(model, data, base, config.evaluation.batch_size, not finite)
         if schedule != FINE_TUNED:  # fine-tuning keeps the one-shot masks and their counts
             self.layers += [{"method": self.job.method, "schedule": schedule, "sparsity": sparsity, **row}
@@ -105,10 +121,11 @@ def _rows(model, data, base, batch_size, diverged: bool) -> list[dict]:
     rows = []
     for split, (x, y) in {"train": (x_train, y_train), "test": (data.split.x_test, data.split.y_test)}.items():
         if diverged:  # its weights are not finite: record the curve as missing, do not crash
-            rows.append({**base, "split": split, "loss": float("nan"), "accuracy": float("nan")})
+            rows.append({**base, "split": split, "loss": float("nan"), "accuracy": float("nan"), "dnr": float("nan")})
         else:
-            e = evaluate(model, x, y, batch_size)
-            rows.append({**base, "split": split, "loss": e.loss, "accuracy": e.accuracy})
+            with DeadReluCounter(model) as counter:  # the same pass gives the dead-neuron rate
+                e = evaluate(model, x, y, batch_size)
+            rows.append({**base, "split": split, "loss": e.loss, "accuracy": e.accuracy, "dnr": counter.rate_or_nan()})
     return rows
 
 
@@ -126,9 +143,11 @@ def _one_shot(out: JobOutput, model, spec, data, config: StudyConfig, layout: La
         apply_masks_from(model.net, dense, masks)  # the dense weights, pruned (one-shot: nothing else changes)
         out.add(model, masks, sparsity, ONE_SHOT, data, config, costs, finite=not diverged)
         if p.finetune_epochs and sparsity > 0 and not diverged:
-            tuned = copy.deepcopy(model)
+            tuned, history = copy.deepcopy(model), []
             finite = finetune(tuned, masks, data.split.x_train, data.split.y_train, epochs=p.finetune_epochs,
-                              lr=p.finetune_lr, batch_size=spec.batch_size, seed=p.seed)
+                              lr=p.finetune_lr, batch_size=spec.batch_size, seed=p.seed,
+                              x_eval=data.train_eval()[0], history=history)
+            out.add_dnr(history, FINE_TUNED, sparsity)
             out.add(tuned, masks, sparsity, FINE_TUNED, data, config, costs, finite, snapshot(tuned))
 
 
@@ -150,23 +169,49 @@ def _at_init(out: JobOutput, model, spec, data, config: StudyConfig, layout: Lay
         result = train_sparse(model, masks, spec, config.training, data, config.evaluation.batch_size)
         out.add(model, masks, sparsity, AT_INIT, data, config, costs, result.status != "diverged",
                 result.final_state)
+        out.add_dnr(result.history, AT_INIT, sparsity)
         print(f"  at init, sparsity {sparsity:g}: {result.status} after {result.epochs} epochs")
 
 
-def _imp(out: JobOutput, model, spec, data, config: StudyConfig, layout: Layout, model_id: str, costs) -> None:
-    """Iterative magnitude pruning from the trained network; the dense network is the first point."""
+def _round_scorer(model, params, config: StudyConfig, job: PruningJob, data):
+    """The scores of the job's method for the current weights (IMP: their magnitude).
+    Scoring must not move the weights (data-dependent scorers run the model): they are restored."""
+    if base_schedule(job.schedule) in IMP_SCHEDULES.values():
+        return magnitude(params)
+    method = METHODS.get(job.method)
+
+    def score(sparsity: float):
+        state = snapshot(model)
+        ctx = scoring_context(model, config, job.method, data)
+        scores = method.score(ctx.at(sparsity) if method.per_sparsity else ctx)
+        model.load_state_dict(state)
+        return {n: s.detach().clone() for n, s in scores.items()}
+
+    return score
+
+
+def _rounds(out: JobOutput, model, spec, data, config: StudyConfig, layout: Layout, model_id: str, costs) -> None:
+    """Prune-retrain rounds from the trained network (IMP, or the iterative schedule of any
+    method), with AP for a '+ap' job; the dense network is the first point."""
+    job, p = out.job, config.pruning
     device = next(model.parameters()).device
-    params = prunable_parameters(model.net, config.pruning.include_biases, config.pruning.include_norm)
+    params = prunable_parameters(model.net, p.include_biases, p.include_norm)
     ones = {n: torch.ones_like(t, dtype=torch.bool) for n, t in params.items()}
-    out.add(model, ones, 0.0, out.job.schedule, data, config, costs,
+    out.add(model, ones, 0.0, job.schedule, data, config, costs,
             finite=train_status(layout, model_id) != "diverged")
     rewind_state = io.load_torch(layout.rewind_weights(model_id), str(device))
-    mode = "weights" if out.job.schedule == "imp_weight_rewind" else "learning_rate"
-    for r in imp_rounds(model, params, rewind_state, mode, config.pruning.imp, spec, config.training, data,
-                        config.evaluation.batch_size):
-        out.add(model, r.masks, r.sparsity, out.job.schedule, data, config, costs, r.result.status != "diverged",
+    init_state = io.load_torch(layout.init_weights(model_id), str(device))
+    share = p.ap.share if job.ap else 0.0
+    scope = METHODS.get(job.method).scope
+    check_reachable(METHODS.get(job.method), p.imp.sparsities(), params)
+    for r in iterative_rounds(model, params, _round_scorer(model, params, config, job, data), scope,
+                              p.imp.sparsities(), rewind_state, job.rewinding, init_state, spec, config.training,
+                              data, share, config.evaluation.batch_size):
+        out.add(model, r.masks, r.sparsity, job.schedule, data, config, costs, r.result.status != "diverged",
                 r.result.final_state)
-        print(f"  IMP round {r.round} (sparsity {r.sparsity:.4g}): {r.result.status} after {r.result.epochs} epochs")
+        out.add_dnr(r.result.history, job.schedule, r.sparsity, r.round)
+        print(f"  round {r.round} (sparsity {r.sparsity:.4g}{f', AP removed {r.ap_removed}' if job.ap else ''}): "
+              f"{r.result.status} after {r.result.epochs} epochs")
 
 
 def _pruner(job: PruningJob):
@@ -174,7 +219,7 @@ def _pruner(job: PruningJob):
         return _one_shot
     if job.schedule == AT_INIT:
         return _at_init
-    return _imp
+    return _rounds
 
 
 def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None:
@@ -188,5 +233,6 @@ def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None
     io.save_torch(out.weights, layout.pruned_weights(model_id, job.key))
     io.save_torch(out.masks, layout.masks(model_id, job.key))
     write_job_table(out.layers, layout.layer_sparsity(model_id, job.key), "layer_sparsity", model_id)
+    write_job_table(out.dnr, layout.dnr(model_id, job.key), "dnr", model_id)
     write_job_table(out.rows, layout.pruning_curve(model_id, job.key), "pruning", model_id)
     print(f"{model_id}/{job.key}: {len(out.masks)} sparsities")
