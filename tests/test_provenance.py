@@ -7,15 +7,36 @@ import pyarrow.parquet as pq
 from prunability import io, provenance
 
 
-def test_code_version_follows_only_the_stage_code(tmp_path):
+def _versions(root):
+    return {stage: provenance.code_version(stage, root) for stage in provenance.STAGES}
+
+
+def _changed_by(root, relative: str) -> set[str]:
+    before = _versions(root)
+    with open(root / relative, "a") as f:
+        f.write("\n# a change\n")
+    provenance.stage_files.cache_clear()
+    after = _versions(root)
+    return {stage for stage in before if before[stage] != after[stage]}
+
+
+def test_code_version_is_the_import_closure_of_each_stage(tmp_path):
     root = tmp_path / "pkg"
     shutil.copytree(provenance.PACKAGE_DIR, root, ignore=shutil.ignore_patterns("__pycache__"))
-    before = {stage: provenance.code_version(stage, root) for stage in provenance.STAGE_CODE}
-    with open(root / "pruning" / "masks.py", "a") as f:
-        f.write("\n# a change\n")
-    after = {stage: provenance.code_version(stage, root) for stage in provenance.STAGE_CODE}
-    changed = {stage for stage in before if before[stage] != after[stage]}
-    assert changed == {"prune", "evaluate", "measures"}
+    names = lambda stage: {p.relative_to(root).as_posix() for p in provenance.stage_files(stage, root)}  # noqa: E731
+    # reached only through imports of imports: the architectures through stages/common -> train -> models
+    assert {"models/nin.py", "optimizers.py", "evaluation.py", "stages/train.py"} <= names("train")
+    assert {"measures/norms.py", "stats/kendall.py"} <= names("statistics")
+    assert "corruptions/blur.py" in names("corrupt") and "explorer/static/app.js" in names("explorer")
+    assert "layout.py" not in names("prune")  # paths only: Snakemake sees them itself
+    assert "stats/kendall.py" not in names("train")
+
+    # a change reruns exactly the stages whose closure holds the file
+    for relative in ("pruning/masks.py", "models/nin.py", "stats/kendall.py"):
+        holders = {stage for stage in provenance.STAGES if relative in names(stage)}
+        assert holders and _changed_by(root, relative) == holders, relative
+    (root / "unused_module.py").write_text("X = 1\n")
+    assert _changed_by(root, "unused_module.py") == set()
 
 
 def test_tables_carry_their_provenance(tmp_path):
@@ -27,3 +48,43 @@ def test_tables_carry_their_provenance(tmp_path):
     assert meta[b"config_hash"] == provenance.config_hash({"study": "s"}).encode()
     assert meta[b"prunability_version"] and meta[b"git_commit"]
     assert provenance.config_hash({"a": 1, "b": 2}) == provenance.config_hash({"b": 2, "a": 1})
+
+
+def _declared(key: str) -> bool:
+    """Whether some stage (other than statistics' whole-config read) declares ``key`` or its section."""
+    declared = {k for keys in provenance.STAGE_CONFIG.values() for k in keys if k != "*"}
+    parts = key.split(".")
+    return any(".".join(parts[:n]) in declared for n in range(1, len(parts) + 1))
+
+
+def test_every_config_key_is_declared_by_the_stages_that_read_it_or_says_why_not():
+    from prunability.config import schema
+
+    sections = schema()["properties"]
+    keys = [f"{s}.{k}" if "properties" in spec else s
+            for s, spec in sections.items() for k in (spec.get("properties") or [None])]
+    undeclared = [k for k in keys if not _declared(k) and k not in provenance.NOT_STAGE_CONFIG
+                  and k.split(".")[0] not in provenance.NOT_STAGE_CONFIG]
+    assert undeclared == [], f"declare these in provenance.STAGE_CONFIG or NOT_STAGE_CONFIG: {undeclared}"
+
+
+def test_a_key_reruns_exactly_the_stages_that_read_it(tiny_config):
+    import copy
+
+    raw = dict(tiny_config.raw)
+    before = {stage: provenance.stage_settings(stage, raw) for stage in provenance.STAGES}
+
+    def rerun(dotted, value):
+        changed = copy.deepcopy(raw)
+        *path, leaf = dotted.split(".")
+        node = changed
+        for part in path:
+            node = node[part]
+        node[leaf] = value
+        return {s for s in provenance.STAGES if provenance.stage_settings(s, changed) != before[s]}
+
+    assert rerun("training.rewind_step", 7) == {"train", "prune", "statistics"}  # was missed: stale rewind points
+    assert rerun("pruning.methods", ["global_magnitude", "random", "snip"]) == {"statistics"}  # measures stay
+    assert rerun("pruning.include_norm", True) == {"prune", "measures", "statistics"}
+    assert rerun("measures.pac_bayes_samples", 5) == {"measures", "statistics"}
+    assert rerun("corruptions.seed", 3) == {"corrupt", "statistics"}

@@ -90,6 +90,15 @@ class ApConfig:
 
 
 @dataclass(frozen=True)
+class BaselinesConfig:
+    """Control jobs re-training other jobs' masks (pruning/baselines.py): ``of`` names job
+    keys, ``kinds`` is random_reinit and/or layer_matched_random, ``seed`` their draws'."""
+    of: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ("random_reinit", "layer_matched_random")
+    seed: int = 1
+
+
+@dataclass(frozen=True)
 class PruningConfig:
     methods: tuple[str, ...]
     sparsities: tuple[float, ...]
@@ -104,6 +113,7 @@ class PruningConfig:
     finetune_lr: float = 0.01
     at_init: tuple[str, ...] = ()
     imp: ImpConfig = ImpConfig()
+    baselines: BaselinesConfig = BaselinesConfig()
     iterative: IterativeConfig = IterativeConfig()
     ap: ApConfig = ApConfig()
 
@@ -206,8 +216,24 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"config key {key}: {error.message}"
 
 
+def _non_finite(value: Any, key: str = "") -> str | None:
+    """The dotted key of the first NaN or infinity in ``value`` (YAML's .nan, .inf), or None.
+    JSON Schema's number bounds let both through (NaN compares false, so no bound rejects it)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return key or "<top level>"
+    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _non_finite(v, f"{key}.{k}" if key else str(k))
+        if found:
+            return found
+    return None
+
+
 def validate(raw: Mapping[str, Any]) -> dict:
     """Return a copy of ``raw`` with defaults filled in, or raise ConfigError."""
+    bad = _non_finite(dict(raw))
+    if bad is not None:
+        raise ConfigError(f"config key {bad}: NaN and infinity are not allowed; give a finite number")
     instance = _deepcopy(dict(raw))
     validator = _validator_filling_defaults()(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
@@ -223,6 +249,7 @@ def _tuples(section: Mapping[str, Any]) -> dict:
 def _pruning(section: Mapping[str, Any]) -> PruningConfig:
     fields = _tuples(section)
     fields["imp"] = ImpConfig(**_tuples(section["imp"]))
+    fields["baselines"] = BaselinesConfig(**_tuples(section["baselines"]))
     fields["iterative"] = IterativeConfig(**_tuples(section["iterative"]))
     fields["ap"] = ApConfig(**section["ap"])
     return PruningConfig(**fields)
@@ -244,6 +271,15 @@ def _check_imp(cfg: PruningConfig) -> None:
             f"below the largest of pruning.sparsities ({wanted:g}); set rounds to at least {needed} or raise the rate")
 
 
+def _check_baselines(cfg: PruningConfig) -> None:
+    """Every job a baseline names must be a job of this study (pruning_jobs.check_baselines)."""
+    from prunability.pruning_jobs import check_baselines  # it imports this module for PruningConfig
+
+    problem = check_baselines(cfg)
+    if problem:
+        raise ConfigError(f"config key pruning.baselines.of: {problem}")
+
+
 def parse(raw: Mapping[str, Any]) -> StudyConfig:
     """Validate a raw mapping (e.g. snakemake's ``config``) into a StudyConfig."""
     full = validate(raw)
@@ -251,6 +287,7 @@ def parse(raw: Mapping[str, Any]) -> StudyConfig:
     grid = {axis: tuple(full["zoo"]["grid"][axis]) for axis in grid_order}
     pruning = _pruning(full["pruning"])
     _check_imp(pruning)
+    _check_baselines(pruning)
     return StudyConfig(
         study=full["study"],
         device=full["device"],

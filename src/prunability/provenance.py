@@ -4,6 +4,7 @@ stage's code reruns that stage (Snakemake compares params, not imported code).""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import subprocess
@@ -15,36 +16,122 @@ from prunability import __version__
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-# The package files each stage's results depend on (beyond config.py, io.py, schemas.py).
-STAGE_CODE = {
-    "prepare": ["stages/prepare.py", "data"],
-    "corrupt": ["stages/corrupt.py", "corruptions"],
-    "train": ["stages/train.py", "train.py", "precision.py", "models", "optimizers.py", "evaluation.py", "data/split.py"],
-    "prune": ["stages/prune.py", "pruning", "pruning_jobs.py", "train.py", "precision.py", "evaluation.py"],
-    "evaluate": ["stages/evaluate.py", "stages/pruned.py", "pruning_jobs.py", "pruning/masks.py", "evaluation.py",
-                 "measures/features.py",
-                 "measures/dead_neurons.py", "measures/context.py"],
-    "measures": ["stages/measure.py", "measures", "pruning"],
-    "aggregate": ["stages/aggregate.py"],
-    "statistics": ["stages/statistics.py", "stats"],
-    "explorer": ["stages/explorer.py", "explorer", "explorer/static/app.js", "explorer/static/page.html",
-                 "stages/statistics.py"],
-}
-SHARED_CODE = ["config.py", "io.py", "schemas.py", "stages/common.py"]  # layout.py: paths are visible to snakemake itself
+# A stage's code is the import closure of its module (computed below); names differ only here.
+STAGE_MODULES = {"measures": "measure"}
+# Files a stage reads that are not Python imports.
+STAGE_DATA = {"explorer": ["explorer/static/app.js", "explorer/static/page.html"]}
+# Imported everywhere but shape no result: paths are visible to snakemake itself, provenance is metadata.
+NOT_SCIENCE = {"layout.py", "provenance.py"}
+STAGES = ("prepare", "corrupt", "train", "prune", "evaluate", "measures", "aggregate", "statistics", "explorer")
 
 
-def _files(root: Path, entries: list[str]) -> list[Path]:
-    found = []
-    for entry in entries:
-        path = root / entry
-        found += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+def _module_file(root: Path, dotted: str) -> Path | None:
+    """The file of ``prunability.<dotted>`` under ``root`` (a module or a package's __init__)."""
+    base = root.joinpath(*dotted.split(".")) if dotted else root
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported(root: Path, path: Path) -> set[Path]:
+    """Package files that ``path`` imports (anywhere in it, functions included), with
+    the __init__.py of every package on the way, as Python runs them."""
+    package = ".".join(path.relative_to(root).with_suffix("").parts[:-1] if path.name != "__init__.py"
+                       else path.relative_to(root).parts[:-1])
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: from the package of this file, up level − 1
+                parts = package.split(".") if package else []
+                module = ".".join(["prunability", *parts[: len(parts) - node.level + 1], *filter(None, [node.module])])
+            else:
+                module = node.module or ""
+            names += [module] + [f"{module}.{a.name}" for a in node.names]  # a name may be a submodule
+    found = set()
+    for name in names:
+        if name != "prunability" and not name.startswith("prunability."):
+            continue
+        parts = name.split(".")[1:]
+        for depth in range(len(parts) + 1):  # every package on the way runs its __init__
+            file = _module_file(root, ".".join(parts[:depth]))
+            if file is not None:
+                found.add(file)
     return found
 
 
+@cache
+def stage_files(stage: str, root: Path = PACKAGE_DIR) -> tuple[Path, ...]:
+    """Every package file ``stage``'s results depend on: the transitive imports of its
+    module (config, io, schemas, models, … as they are reached), plus its data files."""
+    start = root / "stages" / f"{STAGE_MODULES.get(stage, stage)}.py"
+    seen, todo = set(), [start]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo += sorted(_imported(root, path) - seen)
+    files = {p for p in seen if p.relative_to(root).as_posix() not in NOT_SCIENCE}
+    return tuple(sorted(files | {root / d for d in STAGE_DATA.get(stage, [])}))
+
+
+# The config keys each stage's results depend on, declared once: hashed into the
+# stage's rule parameters, so changing one reruns exactly these stages. Keys that
+# only say which jobs exist (pruning.methods, corruptions.names for corrupt) are
+# left out: they add or remove jobs, the others' results stay valid. Statistics
+# writes the whole config beside its tables, so it reads all of it.
+STAGE_CONFIG = {
+    "prepare": ["dataset"],
+    "corrupt": ["corruptions.severities", "corruptions.seed", "corruptions.source", "corruptions.released_dir"],
+    "train": ["training.milestones", "training.rewind_step", "training.channels_last", "evaluation"],
+    "prune": ["pruning.sparsities", "pruning.include_biases", "pruning.include_norm", "pruning.seed",
+              "pruning.score_batches", "pruning.score_batch_size", "pruning.synflow_rounds", "pruning.finetune_epochs",
+              "pruning.finetune_lr", "pruning.imp", "pruning.baselines", "pruning.iterative", "pruning.ap", "training",
+              "evaluation"],
+    "evaluate": ["corruptions.names", "corruptions.severities", "evaluation"],
+    "measures": ["measures", "pruning.include_biases", "pruning.include_norm", "evaluation"],
+    "aggregate": [],
+    "statistics": ["statistics", "*"],
+    "explorer": [],
+}
+
+
+# Config keys no stage's results read beyond what reaches them otherwise, each with why.
+NOT_STAGE_CONFIG = {
+    "study": "names the results folder (a path, seen by Snakemake itself)",
+    "device": "where a job runs, not what it computes",
+    "zoo": "the grid and seeds are the model ids (zoo.py), hence the jobs and their paths",
+    "training.target_ce": "part of the model id", "training.max_epochs": "part of the model id",
+    "training.mixed_precision": "part of the model id",
+    "training.checkpoint_every": "how often a resume point is saved; results are equal (tests/workflow/test_resume.py)",
+    "pruning.methods": "which one-shot jobs exist", "pruning.at_init": "which at-init jobs exist",
+    "corruptions.names": "which corrupt jobs exist (the evaluate stage reads it)",
+    "findings": "read by the findings report (python -m prunability findings), not by the study's stages",
+}
+
+
+def _lookup(raw: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = raw
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def stage_settings(stage: str, raw: Mapping[str, Any]) -> str:
+    """What ``stage``'s results depend on besides its input files, as one string for a
+    Snakemake ``params`` entry: its code version and the config keys it reads."""
+    keys = STAGE_CONFIG[stage]
+    values = dict(raw) if "*" in keys else {key: _lookup(raw, key) for key in keys}
+    return json.dumps({"code": code_version(stage), **values}, sort_keys=True, default=str)
+
+
 def code_version(stage: str, root: Path = PACKAGE_DIR) -> str:
-    """Hash of the source files ``stage`` depends on."""
+    """Hash of the source files ``stage`` depends on (see ``stage_files``)."""
     digest = hashlib.sha1()
-    for path in _files(root, STAGE_CODE[stage] + SHARED_CODE):
+    for path in stage_files(stage, Path(root)):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

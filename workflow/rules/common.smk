@@ -9,7 +9,7 @@ from snakemake.utils import validate
 
 from prunability import config as study_config
 from prunability.layout import FIGURES, STATS, TABLES, Layout
-from prunability.provenance import code_version
+from prunability.provenance import stage_settings
 from prunability.pruning.preflight import check_device_here, check_study
 from prunability.pruning_jobs import parse_key, pruning_jobs
 from prunability.zoo import expand as expand_zoo
@@ -58,11 +58,11 @@ def cli(arguments):
     return f"{PYTHON} -m prunability {arguments} --config {CONFIG} > {{log}} 2>&1 || (cat {{log}} >&2; exit 1)"
 
 
-def settings(stage, *sections):
+def settings(stage):
     """What a rule's results depend on besides its inputs, as a params value, so
-    that changing it reruns the rule: the config sections it reads and the
-    version of the stage's code in the package."""
-    return json.dumps({"code": code_version(stage), **{s: STUDY.raw.get(s) for s in sections}}, sort_keys=True)
+    that changing it reruns the rule: the config keys the stage reads (declared in
+    prunability.provenance.STAGE_CONFIG) and the version of its code."""
+    return stage_settings(stage, STUDY.raw)
 
 
 def log_path(rule_name, *parts):

@@ -3,7 +3,7 @@ rule prepare_data:
         str(LAYOUT.prepared),
         str(LAYOUT.data_info),
     params:
-        settings=settings("prepare", "dataset"),
+        settings=settings("prepare"),
     log:
         log_path("prepare_data"),
     shell:
@@ -16,7 +16,7 @@ rule corrupt_data:
     output:
         str(LAYOUT.corrupted("{corruption}")),
     params:
-        settings=settings("corrupt", "corruptions"),
+        settings=settings("corrupt"),
     resources:
         gpu=1,
     log:

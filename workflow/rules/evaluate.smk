@@ -13,7 +13,7 @@ rule evaluate_corruptions:
         str(LAYOUT.samples("{model_id}", "{method}")),
         str(LAYOUT.pruned_measures("{model_id}", "{method}")),
     params:
-        settings=settings("evaluate", "pruning", "corruptions", "evaluation"),
+        settings=settings("evaluate"),
     threads: 1
     resources:
         gpu=1,

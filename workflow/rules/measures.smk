@@ -7,7 +7,7 @@ rule measures:
     output:
         str(LAYOUT.measures("{model_id}")),
     params:
-        settings=settings("measures", "measures", "pruning", "evaluation"),
+        settings=settings("measures"),
     threads: 1
     resources:
         gpu=1,

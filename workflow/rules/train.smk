@@ -10,7 +10,7 @@ rule train:
         milestones=str(LAYOUT.milestones("{model_id}")),
         result=str(LAYOUT.train_result("{model_id}")),
     params:
-        settings=settings("train", "evaluation"),
+        settings=settings("train"),
     threads: 1
     resources:
         gpu=1,
