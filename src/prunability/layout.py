@@ -10,9 +10,9 @@ TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "
           "pruned_measures", "dnr")
 STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
          "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary",
-         "fragility", "pie", "direction")
+         "fragility", "pie", "direction", "ap_pairs", "dnr_sparsity", "dnr_trend")
 FIGURES = ("pruning_curves", "kendall_heatmap", "measure_mi", "measure_vs_gap", "robustness_curves", "corruption_grid",
-           "fragile_samples")
+           "fragile_samples", "ap_dnr")
 
 
 @dataclass(frozen=True)

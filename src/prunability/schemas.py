@@ -263,6 +263,30 @@ DIRECTION = pa.schema([
     pa.field("right_direction", pa.bool_()),  # null where τ is NaN or 0
 ], metadata={"schema_version": SCHEMA_VERSION})
 STATS["direction"] = DIRECTION
+# Activate-while-Pruning and the dynamic dead-neuron rate (stats/ap_effect.py).
+AP_PAIRS = pa.schema([
+    pa.field("method", STR, nullable=False),
+    pa.field("twin_schedule", STR, nullable=False),  # the job without AP; the AP job's schedule is this + "+ap"
+    pa.field("sparsity", F64, nullable=False), pa.field("split", STR, nullable=False),
+    pa.field("n_models", I32, nullable=False),  # models with both networks' accuracy
+    pa.field("accuracy_twin", F64), pa.field("accuracy_ap", F64),
+    pa.field("accuracy_diff", F64),  # mean over models of AP − twin (paired)
+    pa.field("ci_low", F64), pa.field("ci_high", F64),  # 95 % percentile bootstrap of that mean, over models
+    pa.field("dnr_twin", F64), pa.field("dnr_ap", F64), pa.field("dnr_diff", F64),  # same split, eval mode
+], metadata={"schema_version": SCHEMA_VERSION})
+DNR_SPARSITY = pa.schema([
+    pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("ap", pa.bool_(), nullable=False), pa.field("sparsity", F64, nullable=False),
+    pa.field("mean_dnr", F64), pa.field("min_dnr", F64), pa.field("max_dnr", F64),  # train-eval subset, eval mode
+    pa.field("n_models", I32, nullable=False),
+], metadata={"schema_version": SCHEMA_VERSION})
+DNR_TREND = pa.schema([
+    pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("ap", pa.bool_(), nullable=False),
+    pa.field("tau", F64),  # Kendall τ(sparsity, DNR) over every network of the job; < 0: DNR falls with sparsity
+    pa.field("n_points", I32, nullable=False),
+], metadata={"schema_version": SCHEMA_VERSION})
+STATS.update({"ap_pairs": AP_PAIRS, "dnr_sparsity": DNR_SPARSITY, "dnr_trend": DNR_TREND})
 
 # The verdicts of a findings study (prunability.findings): one row per claim.
 FINDINGS = pa.schema([

@@ -13,7 +13,8 @@ import yaml
 from prunability import io, provenance, schemas
 from prunability.config import StudyConfig
 from prunability.layout import Layout
-from prunability.stats import figures, robustness_figures
+from prunability.stats import ap_figures, figures, robustness_figures
+from prunability.stats.ap_effect import ap_pairs, dnr_sparsity, dnr_trend
 from prunability.measures import expected_sign
 from prunability.stats.direction import rates, right_direction
 from prunability.stats.forgetting import fragility, pruning_identified_exemplars
@@ -88,6 +89,7 @@ def write_figures(config: StudyConfig, layout: Layout, zoo: pd.DataFrame, measur
     robustness_figures.robustness_curves(io.read_parquet(layout.table("robustness")), layout.figure("robustness_curves"))
     test_images = io.load_torch(layout.prepared)["x_test"]
     robustness_figures.fragile_samples(tables["fragility"], test_images, layout.figure("fragile_samples"))
+    ap_figures.ap_dnr(tables["ap_pairs"], tables["dnr_sparsity"], layout.figure("ap_dnr"))
     first_test_image = test_images[0]
     robustness_figures.corruption_grid(first_test_image, layout.figure("corruption_grid"),
                                        names=list(config.corruptions.names), severities=list(config.corruptions.severities),
@@ -104,7 +106,11 @@ def run(config: StudyConfig, layout: Layout) -> None:
         n_test=io.read_json(layout.data_info)["n_test"], min_ess=s.sign_error_min_ess,
         resamples=s.bootstrap_resamples, seed=s.seed,
     )
-    tables["accuracy_retained"] = accuracy_retained(io.read_parquet(layout.table("pruning")))
+    pruning = io.read_parquet(layout.table("pruning"))
+    tables["accuracy_retained"] = accuracy_retained(pruning)
+    tables["ap_pairs"] = ap_pairs(pruning, resamples=s.bootstrap_resamples, seed=s.seed)
+    tables["dnr_sparsity"] = dnr_sparsity(pruning)
+    tables["dnr_trend"] = dnr_trend(pruning)
     tables["effective_robustness"] = effective_robustness(robustness)
     tables["prunability_by_architecture"] = prunability_by_architecture(zoo, measures)
     tables["corruption_errors"] = corruption_errors(robustness)
