@@ -15,7 +15,6 @@ from prunability.corruptions import blur, digital, noise, resample, weather
 from prunability.corruptions.fractal import plasma_fractal
 from prunability.corruptions.motion import motion_blur, motion_kernel
 from prunability.corruptions.resample import clipped_zoom
-from prunability.corruptions.spatter import canny, edge_distance
 
 from corruption_images import gen, rand_uint8, smooth_uint8
 
@@ -229,16 +228,6 @@ def test_fog_keeps_black_black_and_scales_by_the_image_maximum():
     assert torch.equal(weather.fog(x, (1.5, 1.75), gen()), x)
     y = unit(smooth_uint8(1, 3, 16, 16))
     assert weather.fog(y, (0.2, 3), gen()).max() <= y.max() + 1e-12
-
-
-def test_canny_and_edge_distance_on_a_square():
-    img = torch.zeros(1, 1, 16, 16, dtype=torch.float64)
-    img[..., 4:12, 4:12] = 255
-    edges = canny(img)
-    assert edges[0, 0, 4:12, 4:12].any() and not edges[0, 0, 7:9, 7:9].any() and not edges[0, 0, 0].any()
-    dist = edge_distance(edges, 20.0)[0, 0].numpy()
-    ref = ndimage.distance_transform_edt(~edges[0, 0].numpy())
-    np.testing.assert_allclose(dist, np.minimum(ref, 20), atol=1e-5)
 
 
 def test_spatter_mud_pastes_brown_and_water_only_brightens():
