@@ -9,7 +9,7 @@ from torch import nn
 from prunability.evaluation import evaluate
 from prunability.measures import MEASURES
 from prunability.measures.flatness import (
-    DROP_TOLERANCE, gaussian_noise, mean_noisy_accuracy, noise_for_accuracy_drop, pac_bayes_sigma,
+    NoiseDirections, gaussian_noise, mean_noisy_accuracy, noise_for_accuracy_drop, pac_bayes_sigma,
 )
 
 
@@ -25,9 +25,10 @@ def test_noise_standard_deviation_is_sigma_not_sigma_squared():
 def test_zero_noise_keeps_clean_accuracy_and_weights(trained_mlp):
     model, _, x, y = trained_mlp
     before = copy.deepcopy(model.state_dict())
-    acc = mean_noisy_accuracy(model, x, y, 0.0, 2, lambda: torch.Generator().manual_seed(0))
-    assert acc == evaluate(model, x, y).accuracy
-    mean_noisy_accuracy(model, x, y, 0.3, 2, lambda: torch.Generator().manual_seed(0))
+    directions = NoiseDirections.draw(list(model.parameters()), 2, torch.Generator().manual_seed(0))
+    acc = mean_noisy_accuracy(model, x, y, 0.0, directions)
+    assert acc == pytest.approx(evaluate(model, x, y).accuracy, abs=1e-7)
+    assert mean_noisy_accuracy(model, x, y, 0.3, directions) < acc
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
 
@@ -35,11 +36,14 @@ def test_zero_noise_keeps_clean_accuracy_and_weights(trained_mlp):
 def test_bisection_reaches_the_target_accuracy_drop(trained_mlp):
     model, _, x, y = trained_mlp
     search = noise_for_accuracy_drop(
-        model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0,
-        generator_fn=lambda: torch.Generator().manual_seed(0),
+        model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0, generator=torch.Generator().manual_seed(0),
     )
-    assert abs(search.accuracy_drop - 0.1) < DROP_TOLERANCE
-    assert 0 < search.sigma < 2.0
+    # Full bisection: the drop one resolution step either side of σ' brackets the target.
+    above = [d for s, d in search.trace if s > search.scale]
+    below = [d for s, d in search.trace if s < search.scale]
+    assert search.bracketed and 0 < search.scale < 2.0
+    assert min(above) > 0.1 >= max(below)
+    assert abs(search.drop - 0.1) < 0.02
 
 
 def test_measure_is_one_over_sigma_squared_and_reproducible(trained_mlp, make_context):

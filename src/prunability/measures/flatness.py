@@ -8,7 +8,16 @@ measure (eq. 53) is 1/σ'². Noise is added to every parameter of the
 BN-folded net (otherwise BN would renormalize the noise away). The
 magnitude-aware variant (eq. 61) draws u_i ~ N(0, σ'²w_i² + ε²) instead.
 
-Note: the public PyTorch re-implementation draws ``torch.normal(0, sigma**2)``,
+Departures from the reference search, all to make σ' a property of the model
+rather than of the search (see ``bisection.py``):
+- common random numbers: the K standard-normal directions z_k are drawn once
+  per search and only rescaled, u_k = σ·z_k (magnitude-aware:
+  √(σ²w² + ε²)·z_k), at every bisection step, so the estimated accuracy is a
+  fixed function of σ and two steps never disagree by sampling noise;
+- the bisection runs all its steps on a log scale instead of stopping within
+  0.01 of the target drop;
+- the K draws are evaluated in batches (``perturbed.py``).
+The public PyTorch re-implementation draws ``torch.normal(0, sigma**2)``,
 i.e. uses σ² as the standard deviation; here the standard deviation is σ.
 """
 
@@ -16,25 +25,37 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
-from prunability.evaluation import evaluate
+from prunability.measures.bisection import OCTAVES, ScaleSearch, log_bisect
 from prunability.measures.context import MeasureFailed, register
 from prunability.measures.folding import folded_net
+from prunability.measures.perturbed import evaluate_perturbed
 from prunability.models import Classifier
-
-# Stop the bisection once the accuracy drop is this close to the target (as Jiang et al.'s search).
-DROP_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
-class SigmaSearch:
-    sigma: float  # the noise std found
-    accuracy_drop: float  # clean minus mean noisy training accuracy at ``sigma``
-    steps: int  # bisection steps taken
-    bracketed: bool  # False: even σ_max cost less than the target drop
+class NoiseDirections:
+    """K standard-normal draws z_k, each a list of tensors shaped like the
+    parameters, drawn once per search (common random numbers)."""
+
+    draws: list[list[torch.Tensor]]
+
+    @classmethod
+    def draw(cls, params: list[torch.Tensor], samples: int, generator: torch.Generator) -> "NoiseDirections":
+        """Sample-major, parameter-minor order: draw k is z_k for every tensor in turn."""
+        return cls([
+            [torch.randn(p.shape, generator=generator, device=p.device, dtype=p.dtype) for p in params]
+            for _ in range(samples)
+        ])
+
+    def scaled(self, params: list[torch.Tensor], sigma: float, magnitude_eps: float | None = None) -> list[list[torch.Tensor]]:
+        """u_k = σ·z_k, or √(σ²w² + ε²)·z_k when magnitude-aware (std σ, not σ²)."""
+        if magnitude_eps is None:
+            return [[z * sigma for z in draw] for draw in self.draws]
+        stds = [torch.sqrt(sigma**2 * p.detach() ** 2 + magnitude_eps**2) for p in params]
+        return [[z * s for z, s in zip(draw, stds)] for draw in self.draws]
 
 
 def gaussian_noise(
@@ -45,81 +66,75 @@ def gaussian_noise(
     With ``magnitude_eps`` = ε, the magnitude-aware noise of Jiang et al.
     2020 (eqs. 56–61): standard deviation √(σ²w² + ε²) per weight w.
     """
-    noise = [torch.randn(p.shape, generator=generator, device=p.device, dtype=p.dtype) for p in params]
-    if magnitude_eps is None:
-        return [z * sigma for z in noise]
-    return [z * torch.sqrt(sigma**2 * p.detach() ** 2 + magnitude_eps**2) for z, p in zip(noise, params)]
+    return NoiseDirections.draw(params, 1, generator).scaled(params, sigma, magnitude_eps)[0]
+
+
+def clean_accuracy(model: torch.nn.Module, x, y, batch_size: int = 1024) -> float:
+    """Training accuracy at the clean weights, counted as the noisy ones are."""
+    zero = [[torch.zeros_like(p) for p in model.parameters()]]
+    return evaluate_perturbed(model, x, y, zero, batch_size=batch_size).accuracies[0]
 
 
 @torch.no_grad()
 def mean_noisy_accuracy(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, sigma: float, samples: int,
-    generator_fn: Callable[[], torch.Generator], batch_size: int = 1024, magnitude_eps: float | None = None,
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, sigma: float, directions: NoiseDirections,
+    batch_size: int = 1024, magnitude_eps: float | None = None, batched: bool = True,
 ) -> float:
-    """Mean training accuracy over ``samples`` noisy copies of the weights; weights restored after.
-
-    A fresh generator from ``generator_fn`` per call gives the same standard
-    normal draws at every σ (common random numbers), so the accuracy is a
-    smooth, nearly monotone function of σ and the bisection does not chase noise.
-    """
-    params = list(model.parameters())
-    clean = [p.detach().clone() for p in params]
-    generator = generator_fn()
-    accuracies = []
-    try:
-        for _ in range(samples):
-            for p, c, u in zip(params, clean, gaussian_noise(clean, sigma, generator, magnitude_eps)):
-                p.copy_(c + u)
-            accuracies.append(evaluate(model, x, y, batch_size).accuracy)
-    finally:
-        for p, c in zip(params, clean):
-            p.copy_(c)
+    """Mean training accuracy over the noisy weights w + u_k, u_k the
+    ``directions`` scaled to σ; the model's weights are unchanged after."""
+    params = [p.detach() for p in model.parameters()]
+    noise = directions.scaled(params, sigma, magnitude_eps)
+    accuracies = evaluate_perturbed(model, x, y, noise, batch_size=batch_size, batched=batched).accuracies
     return sum(accuracies) / len(accuracies)
 
 
 def noise_for_accuracy_drop(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, target_drop: float, samples: int,
-    steps: int, sigma_max: float, generator_fn: Callable[[], torch.Generator], batch_size: int = 1024,
-    magnitude_eps: float | None = None,
-) -> SigmaSearch:
-    """Bisect σ on [0, σ_max] for a mean accuracy drop of ``target_drop``.
+    steps: int, sigma_max: float, generator: torch.Generator, batch_size: int = 1024,
+    magnitude_eps: float | None = None, batched: bool = True,
+) -> ScaleSearch:
+    """σ where the mean accuracy drop under ``samples`` draws crosses ``target_drop``,
+    by ``steps`` log-scale bisection steps on [σ_max·2^-20, σ_max] (``bisection.py``).
 
-    If even σ_max costs less than the target, the search ends near σ_max and
-    says so (``bracketed=False``); Jiang et al.'s search silently caps σ' there.
+    The draws come from ``generator`` once, before the search. If even σ_max
+    costs less than the target, the result says so (``too_flat``); Jiang et
+    al.'s search silently caps σ' there.
     """
-    clean = evaluate(model, x, y, batch_size).accuracy
-    low, high, close = 0.0, sigma_max, False
-    for step in range(1, steps + 1):
-        sigma = (low + high) / 2
-        drop = clean - mean_noisy_accuracy(model, x, y, sigma, samples, generator_fn, batch_size, magnitude_eps)
-        close = abs(drop - target_drop) < DROP_TOLERANCE
-        if close:
-            break
-        low, high = (low, sigma) if drop > target_drop else (sigma, high)
-    return SigmaSearch(sigma=sigma, accuracy_drop=drop, steps=step, bracketed=close or high < sigma_max)
+    clean = clean_accuracy(model, x, y, batch_size)
+    directions = NoiseDirections.draw([p.detach() for p in model.parameters()], samples, generator)
+
+    def drop_at(sigma: float) -> float:
+        return clean - mean_noisy_accuracy(model, x, y, sigma, directions, batch_size, magnitude_eps, batched)
+
+    return log_bisect(drop_at, target_drop, steps, sigma_max)
 
 
 def pac_bayes_sigma(ctx, magnitude: bool = False) -> float:
     """σ' of the context's model (cached per noise kind): isotropic noise, or
-    magnitude-aware noise with ε = ``magnitude_eps``. Fails if σ_max does not bracket it."""
+    magnitude-aware noise with ε = ``magnitude_eps``. Fails if [σ_max·2^-20, σ_max] does not bracket it."""
 
-    def search() -> SigmaSearch:
+    def search() -> ScaleSearch:
         cfg = ctx.config
-        model = Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std)
+        model = Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval()
         return noise_for_accuracy_drop(
             model, ctx.x_train, ctx.y_train, target_drop=cfg.pac_bayes_accuracy_drop, samples=cfg.pac_bayes_samples,
-            steps=cfg.pac_bayes_steps, sigma_max=cfg.pac_bayes_sigma_max, generator_fn=ctx.generator,
+            steps=cfg.pac_bayes_steps, sigma_max=cfg.pac_bayes_sigma_max, generator=ctx.generator(),
             batch_size=ctx.batch_size, magnitude_eps=cfg.magnitude_eps if magnitude else None,
         )
 
     found = ctx.cached("pac_bayes_mag_search" if magnitude else "pac_bayes_search", search)
-    if not found.bracketed:
+    kind = "magnitude-aware " if magnitude else ""
+    if found.too_flat:
         raise MeasureFailed(
-            f"{'magnitude-aware ' if magnitude else ''}weight noise up to σ = {ctx.config.pac_bayes_sigma_max:g} "
-            f"drops training accuracy by only {found.accuracy_drop:.3f} < {ctx.config.pac_bayes_accuracy_drop:g}; "
-            "raise pac_bayes_sigma_max"
+            f"{kind}weight noise up to σ = {ctx.config.pac_bayes_sigma_max:g} drops training accuracy by only "
+            f"{found.drop:.3f} < {ctx.config.pac_bayes_accuracy_drop:g}; raise pac_bayes_sigma_max"
         )
-    return found.sigma
+    if found.too_sharp:
+        raise MeasureFailed(
+            f"{kind}weight noise of σ = {ctx.config.pac_bayes_sigma_max * 2.0**-OCTAVES:.3g} already drops training "
+            f"accuracy by {found.drop:.3f} > {ctx.config.pac_bayes_accuracy_drop:g}; lower pac_bayes_sigma_max"
+        )
+    return found.scale
 
 
 @register("pac_bayes_flatness", sign=+1)
@@ -127,7 +142,8 @@ def pac_bayes_flatness(ctx) -> float:
     """1/σ'², the PAC-Bayes flatness measure of Jiang et al. 2020, eq. (53).
 
     σ' is searched with the context's measure settings (accuracy drop,
-    Monte Carlo samples, bisection steps, σ_max) and seeded generator.
+    Monte Carlo samples, bisection steps, σ_max) and seeded generator, with
+    common random numbers across the bisection (module docstring).
     """
     return 1.0 / pac_bayes_sigma(ctx) ** 2
 

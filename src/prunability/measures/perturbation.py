@@ -16,9 +16,9 @@ import copy
 
 import torch
 
-from prunability.evaluation import evaluate
 from prunability.measures.context import register
 from prunability.measures.folding import folded_net
+from prunability.measures.perturbed import evaluate_perturbed
 from prunability.models import Classifier
 
 
@@ -31,22 +31,15 @@ def relative_noise(params: list[torch.Tensor], rho: float, generator: torch.Gene
     return out
 
 
-@torch.no_grad()
 def mean_loss_increase(model: torch.nn.Module, x, y, rho: float, samples: int, generator: torch.Generator,
-                       batch_size: int = 1024) -> float:
-    """E_u[L(w + u)] − L(w) over ``samples`` draws; weights restored after."""
-    params = list(model.parameters())
-    clean = [p.detach().clone() for p in params]
-    base = evaluate(model, x, y, batch_size).loss
-    losses = []
-    try:
-        for _ in range(samples):
-            for p, c, u in zip(params, clean, relative_noise(clean, rho, generator)):
-                p.copy_(c + u)
-            losses.append(evaluate(model, x, y, batch_size).loss)
-    finally:
-        for p, c in zip(params, clean):
-            p.copy_(c)
+                       batch_size: int = 1024, batched: bool = True) -> float:
+    """E_u[L(w + u)] − L(w) over ``samples`` draws, evaluated in batches of draws
+    (``perturbed.py``); the model's weights are unchanged after."""
+    clean = [p.detach() for p in model.parameters()]
+    draws = [relative_noise(clean, rho, generator) for _ in range(samples)]
+    zero = [torch.zeros_like(p) for p in clean]
+    base = evaluate_perturbed(model, x, y, [zero], batch_size=batch_size).losses[0]
+    losses = evaluate_perturbed(model, x, y, draws, batch_size=batch_size, batched=batched).losses
     return sum(losses) / len(losses) - base
 
 

@@ -8,8 +8,13 @@ box |u_i| ≤ α (magnitude-aware: |u_i| ≤ α|w_i| + ε) lowers the training
 accuracy by at most ``sharpness_accuracy_drop``. The worst case is
 approximated by projected gradient *ascent* on the training cross-entropy
 (signed steps, clipped to the box after each step, started from uniform noise
-in the box), and α' is found by bisection on [0, ``sharpness_alpha_max``].
-Perturbations act on every parameter of the BN-folded net.
+in the box), and α' is found by bisection. Perturbations act on every
+parameter of the BN-folded net.
+
+Departures from the reference search (see ``bisection.py``): the uniform start
+is drawn once per search and rescaled to every trial box (common random
+numbers), and the bisection runs all ``sharpness_steps`` steps on a log scale,
+on [α_max·2^-20, α_max], instead of stopping within 0.01 of the target drop.
 
 The bounds turn α' into the PAC-Bayes form with an equivalent Gaussian scale
 σ = α'/√log(2ω) (a Gaussian of that std stays in the box with high
@@ -20,25 +25,17 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from prunability.data.split import as_float
-from prunability.evaluation import evaluate
+from prunability.measures.bisection import OCTAVES, ScaleSearch, log_bisect
 from prunability.measures.context import MeasureFailed, register
-from prunability.measures.flatness import DROP_TOLERANCE
 from prunability.measures.folding import folded_net
 from prunability.measures.pac_bayes import gaussian_bound, initial_weight_vector, magnitude_bound, weight_vector
+from prunability.measures.perturbed import evaluate_perturbed
 from prunability.models import Classifier
-
-
-@dataclass(frozen=True)
-class AlphaSearch:
-    alpha: float
-    accuracy_drop: float
-    bracketed: bool
 
 
 def box_radii(params: list[torch.Tensor], alpha: float, magnitude_eps: float | None) -> list[torch.Tensor]:
@@ -61,18 +58,24 @@ def _loss_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, ba
     return grads
 
 
+def uniform_start(params: list[torch.Tensor], generator: torch.Generator) -> list[torch.Tensor]:
+    """U ~ Uniform[-1, 1] per weight, drawn once per search; the ascent at radius r starts at U·r."""
+    return [torch.rand(p.shape, generator=generator, device=p.device, dtype=p.dtype) * 2 - 1 for p in params]
+
+
 def worst_case_perturbation(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, radii: list[torch.Tensor], *, steps: int,
-    generator: torch.Generator, batch_size: int = 1024,
+    start: list[torch.Tensor], batch_size: int = 1024,
 ) -> list[torch.Tensor]:
     """u with |u| ≤ radii that (approximately) maximizes the training loss of w + u.
 
-    ``steps`` signed-gradient ascent steps of size 2.5·radius/steps, each
-    followed by clipping to the box; ``model`` is left at its clean weights.
+    Starts at ``start``·radii (``start`` in [-1, 1]), then ``steps`` signed-gradient
+    ascent steps of size 2.5·radius/steps, each followed by clipping to the box;
+    ``model`` is left at its clean weights.
     """
     params = list(model.parameters())
     clean = [p.detach().clone() for p in params]
-    u = [(torch.rand(r.shape, generator=generator, device=r.device, dtype=r.dtype) * 2 - 1) * r for r in radii]
+    u = [s * r for s, r in zip(start, radii)]
     try:
         for _ in range(steps):
             with torch.no_grad():
@@ -88,47 +91,35 @@ def worst_case_perturbation(
     return u
 
 
-@torch.no_grad()
 def perturbed_accuracy(model: torch.nn.Module, x, y, u: list[torch.Tensor], batch_size: int = 1024) -> float:
-    """Training accuracy of w + u; weights restored after."""
-    params = list(model.parameters())
-    clean = [p.detach().clone() for p in params]
-    try:
-        for p, c, d in zip(params, clean, u):
-            p.copy_(c + d)
-        return evaluate(model, x, y, batch_size).accuracy
-    finally:
-        for p, c in zip(params, clean):
-            p.copy_(c)
+    """Training accuracy of w + u (correct count / N); weights unchanged after."""
+    return evaluate_perturbed(model, x, y, [u], batch_size=batch_size, batched=False).accuracies[0]
 
 
 def box_for_accuracy_drop(
     model: torch.nn.Module, x, y, *, target_drop: float, steps: int, ascent_steps: int, alpha_max: float,
     seed: int, magnitude_eps: float | None = None, batch_size: int = 1024,
-) -> AlphaSearch:
-    """Bisect α on [0, α_max] for a worst-case accuracy drop of ``target_drop``
-    (stopping within ``DROP_TOLERANCE``, as the σ' search). Every trial starts
-    the ascent from the same seeded uniform draw (common random numbers)."""
-    clean_acc = evaluate(model, x, y, batch_size).accuracy
+) -> ScaleSearch:
+    """α where the worst-case accuracy drop crosses ``target_drop``, by ``steps``
+    log-scale bisection steps on [α_max·2^-20, α_max] (``bisection.py``). The
+    ascent's uniform start is drawn once from ``seed`` and rescaled to each
+    trial's box (common random numbers)."""
     clean = [p.detach() for p in model.parameters()]
-    low, high, close = 0.0, alpha_max, False
-    for _ in range(steps):
-        alpha = (low + high) / 2
+    clean_acc = perturbed_accuracy(model, x, y, [torch.zeros_like(p) for p in clean], batch_size)
+    start = uniform_start(clean, torch.Generator(device=clean[0].device).manual_seed(seed))
+
+    def drop_at(alpha: float) -> float:
         radii = box_radii(clean, alpha, magnitude_eps)
-        generator = torch.Generator(device=clean[0].device).manual_seed(seed)
-        u = worst_case_perturbation(model, x, y, radii, steps=ascent_steps, generator=generator, batch_size=batch_size)
-        drop = clean_acc - perturbed_accuracy(model, x, y, u, batch_size)
-        close = abs(drop - target_drop) < DROP_TOLERANCE
-        if close:
-            break
-        low, high = (low, alpha) if drop > target_drop else (alpha, high)
-    return AlphaSearch(alpha=alpha, accuracy_drop=drop, bracketed=close or high < alpha_max)
+        u = worst_case_perturbation(model, x, y, radii, steps=ascent_steps, start=start, batch_size=batch_size)
+        return clean_acc - perturbed_accuracy(model, x, y, u, batch_size)
+
+    return log_bisect(drop_at, target_drop, steps, alpha_max)
 
 
 def sharpness_alpha(ctx, magnitude: bool = False) -> float:
     """α' of the context's model (cached per box kind); fails if α_max does not bracket it."""
 
-    def search() -> AlphaSearch:
+    def search() -> ScaleSearch:
         cfg = ctx.config
         model = Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval()
         return box_for_accuracy_drop(
@@ -138,13 +129,19 @@ def sharpness_alpha(ctx, magnitude: bool = False) -> float:
         )
 
     found = ctx.cached("sharpness_mag_search" if magnitude else "sharpness_search", search)
-    if not found.bracketed:
+    kind = "magnitude-aware " if magnitude else ""
+    if found.too_flat:
         raise MeasureFailed(
-            f"worst-case {'magnitude-aware ' if magnitude else ''}perturbations up to α = {ctx.config.sharpness_alpha_max:g} "
-            f"drop training accuracy by only {found.accuracy_drop:.3f} < {ctx.config.sharpness_accuracy_drop:g}; "
+            f"worst-case {kind}perturbations up to α = {ctx.config.sharpness_alpha_max:g} "
+            f"drop training accuracy by only {found.drop:.3f} < {ctx.config.sharpness_accuracy_drop:g}; "
             "raise sharpness_alpha_max"
         )
-    return found.alpha
+    if found.too_sharp:
+        raise MeasureFailed(
+            f"worst-case {kind}perturbations of α = {ctx.config.sharpness_alpha_max * 2.0**-OCTAVES:.3g} already drop "
+            f"training accuracy by {found.drop:.3f} > {ctx.config.sharpness_accuracy_drop:g}; lower sharpness_alpha_max"
+        )
+    return found.scale
 
 
 def equivalent_sigma(alpha: float, omega: int) -> float:

@@ -1,0 +1,109 @@
+"""Training loss and accuracy of one network at many perturbed weight vectors.
+
+The Monte-Carlo measures (PAC-Bayes σ', random-perturbation robustness)
+evaluate the same network at K noisy copies of its weights w + u_k. Instead of
+copying each u_k into the model and running one forward pass per draw, the K
+weight vectors are stacked and the network is evaluated once per image chunk
+for a group of draws (``torch.func.functional_call`` under ``torch.func.vmap``,
+which turns a convolution with K weight sets into one grouped convolution).
+Both paths add the perturbation as ``w + u`` in the same order and count
+correct predictions as integers, so they give the same accuracies; the losses
+agree up to the summation order of the batched kernels. The unbatched path is
+kept as the reference (``batched=False``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call, vmap
+
+from prunability.data.split import as_float
+
+
+@dataclass(frozen=True)
+class PerturbedEvaluations:
+    losses: list[float]  # mean training cross-entropy at w + u_k, one per draw
+    accuracies: list[float]  # training accuracy at w + u_k (correct count / N), one per draw
+
+
+def _totals(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed cross-entropy and number correct along the last-but-one axis (per draw when batched)."""
+    logits = logits.float()
+    target = y.expand(logits.shape[:-1])
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none")
+    correct = logits.argmax(dim=-1) == target
+    return loss.reshape(target.shape).double().sum(dim=-1), correct.sum(dim=-1)
+
+
+def _unbatched(model, x, y, perturbations, batch_size):
+    params = list(model.parameters())
+    clean = [p.detach().clone() for p in params]
+    device = clean[0].device
+    losses, corrects = [], []
+    try:
+        for u in perturbations:
+            for p, c, d in zip(params, clean, u):
+                p.copy_(c + d)
+            loss, correct = torch.zeros((), dtype=torch.float64, device=device), 0
+            for i in range(0, len(x), batch_size):
+                l, c = _totals(model(as_float(x[i : i + batch_size].to(device))), y[i : i + batch_size].to(device))
+                loss, correct = loss + l, correct + int(c)
+            losses.append(loss.item())
+            corrects.append(correct)
+    finally:
+        for p, c in zip(params, clean):
+            p.copy_(c)
+    return losses, corrects
+
+
+def _batched(model, x, y, perturbations, batch_size, draws_per_pass):
+    names = [n for n, _ in model.named_parameters()]
+    clean = [p.detach() for _, p in model.named_parameters()]
+    buffers = {n: b for n, b in model.named_buffers()}
+    device = clean[0].device
+
+    def forward(params: dict, xb: torch.Tensor) -> torch.Tensor:
+        return functional_call(model, (params, buffers), (xb,))
+
+    batched_forward = vmap(forward, in_dims=(0, None))
+    losses, corrects = [], []
+    for start in range(0, len(perturbations), draws_per_pass):
+        group = perturbations[start : start + draws_per_pass]
+        stacked = {n: c.unsqueeze(0) + torch.stack([u[i] for u in group]) for i, (n, c) in enumerate(zip(names, clean))}
+        images = max(1, batch_size // len(group))  # as many activations per pass as one unbatched batch
+        loss = torch.zeros(len(group), dtype=torch.float64, device=device)
+        correct = torch.zeros(len(group), dtype=torch.int64, device=device)
+        for i in range(0, len(x), images):
+            with warnings.catch_warnings():  # vmap loops over draws for adaptive pooling (cheap: the last, smallest map)
+                warnings.filterwarnings("ignore", message="There is a performance drop")
+                logits = batched_forward(stacked, as_float(x[i : i + images].to(device)))
+            l, c = _totals(logits, y[i : i + images].to(device))
+            loss, correct = loss + l, correct + c
+        losses.extend(loss.tolist())
+        corrects.extend(int(c) for c in correct.tolist())
+    return losses, corrects
+
+
+@torch.no_grad()
+def evaluate_perturbed(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, perturbations: Sequence[Sequence[torch.Tensor]], *,
+    batch_size: int = 1024, batched: bool = True, draws_per_pass: int = 16,
+) -> PerturbedEvaluations:
+    """Loss and accuracy of ``model`` (eval mode) at w + u for every u in ``perturbations``
+    (each a list of tensors in ``model.parameters()`` order); weights unchanged after.
+
+    Batched: up to ``draws_per_pass`` draws per forward pass, with
+    ``batch_size // draws`` images each, so a pass holds as many activations
+    as one unbatched batch of ``batch_size`` images.
+    """
+    if batched:
+        losses, corrects = _batched(model, x, y, list(perturbations), batch_size, draws_per_pass)
+    else:
+        losses, corrects = _unbatched(model, x, y, perturbations, batch_size)
+    n = len(x)
+    return PerturbedEvaluations(losses=[v / n for v in losses], accuracies=[c / n for c in corrects])
