@@ -8,7 +8,7 @@ CORES  ?= all
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install browser run test test-fast test-slurm bench dryrun report clean
+.PHONY: install browser run test test-fast test-slurm bench dryrun report clean findings
 
 install: $(STAMP)
 
@@ -22,6 +22,21 @@ $(STAMP): requirements.txt pyproject.toml
 run: install
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile $(CONFIG)
 	@$(PY) -m prunability summary --config $(CONFIG)
+
+# The findings suite: every config/findings/*.yaml (or FINDINGS=...) run as ordinary
+# snakemake studies (a study with variants runs once per variant), its claims judged
+# from the run's tables, then results/findings/report.md over all of them.
+FINDINGS ?= $(sort $(wildcard config/findings/*.yaml))
+findings: install
+	@set -e; for f in $(FINDINGS); do \
+	  start=$$(date +%s); \
+	  for c in $$($(PY) -m prunability findings-studies --config $$f); do \
+	    echo "== $$f: snakemake --configfile $$c"; \
+	    $(VENV)/bin/snakemake --cores $(CORES) --configfile $$c; \
+	  done; \
+	  $(PY) -m prunability findings --config $$f --wall-seconds $$(( $$(date +%s) - start )); \
+	done
+	$(PY) -m prunability findings-report --config $(FINDINGS)
 
 # Headless Chromium for the explorer's browser tests (Debian's package, driven by
 # Playwright): installed with apt-get when missing and we are root; otherwise those

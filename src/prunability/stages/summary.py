@@ -1,4 +1,4 @@
-"""summary: the five lines ``make run`` ends with."""
+"""summary: the six lines ``make run`` ends with."""
 
 from __future__ import annotations
 
@@ -30,5 +30,24 @@ def _others(summary: dict) -> str:
     return "".join(f", {n} {status}" for status, n in counts.items() if status != "converged" and n)
 
 
+def prunability_line(kendall, zoo, measure: str = "prunability") -> str:
+    """The question the tool is named after: prunability's τ with the gap, its 95 %
+    interval and its rank among all measures, and how far the zoo's gaps spread."""
+    gaps = zoo.loc[zoo["status"] == "converged", "generalization_gap"].dropna()
+    spread = (f"gaps of the converged models span {gaps.min():.3f}–{gaps.max():.3f} "
+              f"({100 * (gaps.max() - gaps.min()):.1f} percentage points)") if len(gaps) else "no converged model"
+    gap = kendall[kendall["target"] == "generalization_gap"].dropna(subset=["tau"])
+    row = gap[gap["measure"] == measure]
+    if row.empty:
+        return f"Prunability (Kuhn et al. 2021): not computed in this study; {spread}"
+    r = row.iloc[0]
+    rank = int((gap["tau"] > r["tau"]).sum()) + 1
+    return (f"Prunability (Kuhn et al. 2021): τ = {r['tau']:+.3f} with the gap, 95 % interval "
+            f"[{r['ci_low']:+.2f}, {r['ci_high']:+.2f}] over {int(r['n_models'])} models, rank {rank} of {len(gap)} "
+            f"measures; {spread}")
+
+
 def run(config: StudyConfig, layout: Layout) -> None:
-    print("\n".join(lines(io.read_json(layout.summary_json), layout)))
+    text = lines(io.read_json(layout.summary_json), layout)
+    text.insert(1, prunability_line(io.read_parquet(layout.stats("kendall")), io.read_parquet(layout.table("zoo"))))
+    print("\n".join(text))
