@@ -96,6 +96,7 @@ class BaselinesConfig:
     of: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ("random_reinit", "layer_matched_random")
     seed: int = 1
+    min_sparsity: float = 0.0
 
 
 @dataclass(frozen=True)

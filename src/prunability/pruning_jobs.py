@@ -15,19 +15,25 @@ the ``{method}`` wildcard of the prune and evaluate rules:
   Activate-while-Pruning (``pruning.ap``), e.g. ``snip.iterative_weight_rewind+ap``;
   with AP enabled every iterative job has this twin, and the one without the
   suffix is its pair. The schedule column of every table carries the suffix.
+- ``<job key>.random_reinit`` / ``<job key>.layer_matched_random``: the
+  baselines of another job of the study (``pruning.baselines``;
+  pruning/baselines.py), e.g. ``global_magnitude.imp_weight_rewind.random_reinit``;
+  their schedule is the job's followed by ``.<kind>``.
 
 Kept free of torch so that Snakemake can import it to build the DAG.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from prunability.config import PruningConfig
 
 ONE_SHOT = "one_shot"
 FINE_TUNED = "fine_tuned"
 AT_INIT = "at_init"
+RANDOM_REINIT, LAYER_MATCHED_RANDOM = "random_reinit", "layer_matched_random"
+BASELINES = (RANDOM_REINIT, LAYER_MATCHED_RANDOM)  # pruning.baselines.kinds
 IMP_SCHEDULES = {"weights": "imp_weight_rewind", "learning_rate": "imp_lr_rewind"}
 ITERATIVE_SCHEDULES = {"weights": "iterative_weight_rewind", "learning_rate": "iterative_lr_rewind"}
 AP_SUFFIX = "+ap"
@@ -51,7 +57,19 @@ class PruningJob:
 
     @property
     def key(self) -> str:
-        return self.method if self.schedule == ONE_SHOT else f"{self.method}.{self.schedule}"
+        schedule = self.schedule.removeprefix(f"{ONE_SHOT}.")  # a one-shot job's baselines: <method>.<kind>
+        return self.method if schedule == ONE_SHOT else f"{self.method}.{schedule}"
+
+    @property
+    def baseline(self) -> str:
+        """The kind of baseline this job is (one of BASELINES), or "" for a pruning job."""
+        kind = self.schedule.rpartition(".")[2]
+        return kind if kind in BASELINES else ""
+
+    @property
+    def source(self) -> "PruningJob":
+        """The job whose masks a baseline reuses (the job itself for a pruning job)."""
+        return PruningJob(self.method, self.schedule.rpartition(".")[0]) if self.baseline else self
 
     @property
     def is_imp(self) -> bool:
@@ -78,11 +96,52 @@ def pruning_jobs(cfg: PruningConfig) -> list[PruningJob]:
     jobs += [PruningJob(m, ITERATIVE_SCHEDULES[r]) for m in cfg.iterative.methods for r in cfg.iterative.rewinding]
     if cfg.ap.enabled:  # every job pruned in rounds gets its AP twin
         jobs += [PruningJob(j.method, j.schedule + AP_SUFFIX) for j in jobs if j.is_imp]
+    jobs += [baseline_job(parse_key(of), kind) for of in cfg.baselines.of for kind in cfg.baselines.kinds]
     return jobs
+
+
+def baseline_job(source: PruningJob, kind: str) -> PruningJob:
+    """The ``kind`` baseline of ``source``: its rows' schedule is ``<source schedule>.<kind>``."""
+    return PruningJob(source.method, f"{source.schedule}.{kind}")
+
+
+def start_point(schedule: str) -> str | None:
+    """Where a job of ``schedule`` started the training of each pruned network (what a
+    layer-matched random mask is applied to): ``final`` (one-shot: the trained network),
+    ``init`` (at init), ``rewind`` (weight rewinding: the weights of training.rewind_step),
+    ``previous`` (learning-rate rewinding: the previous round's trained weights); None if unknown."""
+    base = schedule.split("+")[0]  # a '+ap' twin starts where its pair does
+    if base == ONE_SHOT:
+        return "final"
+    if base == AT_INIT:
+        return "init"
+    if base.endswith("_weight_rewind"):
+        return "rewind"
+    return "previous" if base.endswith("_lr_rewind") else None
+
+
+def check_baselines(cfg: PruningConfig) -> str:
+    """Why ``pruning.baselines`` does not fit the study's jobs, or "" when it does."""
+    keys = [job.key for job in pruning_jobs(replace(cfg, baselines=replace(cfg.baselines, of=())))]
+    for of in cfg.baselines.of:
+        if of not in keys:
+            return (f"{of!r} is not a pruning job of this study; choose among its jobs: {', '.join(keys)} "
+                    f"(or add the job to pruning.methods, pruning.at_init or pruning.imp)")
+        if LAYER_MATCHED_RANDOM in cfg.baselines.kinds and start_point(parse_key(of).schedule) is None:
+            return (f"{of!r}: a layer-matched random mask needs the weights the job started from, "
+                    f"unknown for its schedule; drop layer_matched_random from pruning.baselines.kinds")
+    return ""
 
 
 def parse_key(key: str) -> PruningJob:
     """The job of a key; ValueError naming the valid forms for anything else."""
+    source_key, _, kind = key.rpartition(".")
+    if kind in BASELINES and source_key:
+        source = parse_key(source_key)
+        if source.baseline:
+            raise ValueError(f"pruning job {key!r}: a baseline of a baseline is not a job; "
+                             f"use '<job key>.{kind}' with a pruning job's key")
+        return baseline_job(source, kind)
     method, _, schedule = key.partition(".")
     schedule = schedule or ONE_SHOT
     valid = schedule in (ONE_SHOT, AT_INIT, *ROUND_SCHEDULES) or (

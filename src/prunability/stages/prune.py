@@ -40,6 +40,7 @@ from prunability.pruning import (
     prunable_parameters, scoring_batches,
 )
 from prunability.pruning.validation import check_reachable
+from prunability.stages.prune_baseline import prune_baseline
 from prunability.stages.common import load_model_data, load_model, setup, train_status, write_job_table
 
 
@@ -215,6 +216,8 @@ def _rounds(out: JobOutput, model, spec, data, config: StudyConfig, layout: Layo
 
 
 def _pruner(job: PruningJob):
+    if job.baseline:  # random_reinit / layer_matched_random of another job's masks
+        return prune_baseline
     if job.schedule == ONE_SHOT:
         return _one_shot
     if job.schedule == AT_INIT:
