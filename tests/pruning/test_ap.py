@@ -178,3 +178,13 @@ def test_iterative_rounds_of_other_methods_nest_and_stay_sparse(trained, digits_
         assert r.ap_removed > 0
         for n, mask in r.masks.items():
             assert (r.result.final_state[f"net.{n}"][~mask] == 0).all()
+
+
+def test_ap_twins_of_structured_methods_fail_in_the_check(tiny_config):
+    from prunability.config import ConfigError
+    from prunability.pruning.preflight import check_study
+
+    pruning = dataclasses.replace(tiny_config.pruning, iterative=dataclasses.replace(
+        tiny_config.pruning.iterative, methods=("l1_filter",)))
+    with pytest.raises(ConfigError, match="l1_filter.iterative_weight_rewind\\+ap.*structured"):
+        check_study(dataclasses.replace(tiny_config, pruning=pruning))

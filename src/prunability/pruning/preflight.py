@@ -52,6 +52,11 @@ def check_study(config: StudyConfig) -> None:
     """Raise ConfigError naming the job, sparsity, tensor and fix if some pruning job
     of the study cannot reach one of its sparsities on some network of the zoo."""
     p = config.pruning
+    for job in pruning_jobs(p):
+        if job.ap and METHODS.get(job.method).structured:
+            raise ConfigError(f"config key pruning.ap.enabled: pruning job {job.key!r}: AP removes single weights, "
+                              f"which a structured method ({job.method}, whole filters) cannot keep; take "
+                              f"{job.method} out of pruning.iterative.methods or disable pruning.ap")
     for described, params in _networks(config):
         for job in pruning_jobs(p):
             if job.baseline:  # reuses its source job's masks, checked as that job
