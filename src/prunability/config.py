@@ -126,6 +126,8 @@ class CorruptionConfig:
     seed: int
     source: str = "generated"  # generated | released
     released_dir: str = ""
+    frost_dir: str = "data/frost"  # the reference's frost photographs (frost only)
+    frost_download: bool = False
 
 
 @dataclass(frozen=True)

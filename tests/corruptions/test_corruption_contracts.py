@@ -10,7 +10,7 @@ from corruption_images import DEVICES, rand_uint8, smooth_uint8
 
 NAMES = CORRUPTIONS.names()
 RANDOM = {"gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "glass_blur", "motion_blur",
-          "snow", "frost", "fog", "spatter", "elastic_transform"}
+          "snow", "frost", "frost_procedural", "fog", "spatter", "elastic_transform"}
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -27,7 +27,7 @@ def unit(x):
 @pytest.mark.parametrize("fn, param", [
     (noise.gaussian_noise, 0.0), (noise.speckle_noise, 0.0), (noise.impulse_noise, 0.0),
     (digital.contrast, 1.0), (weather.brightness, 0.0), (digital.saturate, (1.0, 0.0)),
-    (blur.zoom_blur, (1.0,)), (digital.pixelate, 1.0), (weather.fog, (0.0, 2.0)), (weather.frost, (1.0, 0.0)),
+    (blur.zoom_blur, (1.0,)), (digital.pixelate, 1.0), (weather.fog, (0.0, 2.0)), (weather.frost, (1.0, 0.0)), (weather.frost_procedural, (1.0, 0.0)),
     (blur.defocus_blur, (0.3, 0.01)), (blur.motion_blur, (6, 0.01)), (digital.elastic_transform, (0.0, 0.0, 0.0)),
 ])
 def test_no_op_parameter_returns_input(fn, param):

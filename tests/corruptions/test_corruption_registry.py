@@ -32,6 +32,7 @@ EXPECTED = {
                          (0.15, 0.3, 1.75, 0.55, 10, 4, 0.9), (0.25, 0.3, 2.25, 0.6, 12, 6, 0.85),
                          (0.3, 0.3, 1.25, 0.65, 14, 12, 0.8))),
     "frost": ("weather", ((1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4), (0.75, 0.45))),
+    "frost_procedural": ("weather", ((1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4), (0.75, 0.45))),
     "fog": ("weather", ((0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75))),
     "brightness": ("weather", (0.05, 0.1, 0.15, 0.2, 0.3)),
     "spatter": ("weather", ((0.62, 0.1, 0.7, 0.7, 0.5, 0), (0.65, 0.1, 0.8, 0.7, 0.5, 0), (0.65, 0.3, 1, 0.69, 0.5, 0),
@@ -55,10 +56,12 @@ def test_registered_names():
     assert CORRUPTIONS.names() == [
         "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise",
         "defocus_blur", "glass_blur", "motion_blur", "zoom_blur", "gaussian_blur",
-        "snow", "frost", "fog", "brightness", "spatter",
+        "snow", "frost", "frost_procedural", "fog", "brightness", "spatter",
         "contrast", "elastic_transform", "pixelate", "jpeg_compression", "saturate",
     ]
-    assert set(CORRUPTIONS.names()) == set(COMMON_CORRUPTIONS) | set(EXTRA_CORRUPTIONS)
+    # the 19 of CIFAR-10-C, plus the synthetic frost under its own name (not a benchmark corruption)
+    assert set(CORRUPTIONS.names()) == set(COMMON_CORRUPTIONS) | set(EXTRA_CORRUPTIONS) | {"frost_procedural"}
+    assert not CORRUPTIONS.get("frost_procedural").common
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -77,7 +80,7 @@ def test_parameter_tables_are_exact(name):
 def test_benchmark_lists():
     assert len(COMMON_CORRUPTIONS) == 15 and len(EXTRA_CORRUPTIONS) == 4
     assert not set(COMMON_CORRUPTIONS) & set(EXTRA_CORRUPTIONS)
-    assert set(CORRUPTIONS.names()) <= set(COMMON_CORRUPTIONS) | set(EXTRA_CORRUPTIONS)
+    assert set(CORRUPTIONS.names()) - {"frost_procedural"} <= set(COMMON_CORRUPTIONS) | set(EXTRA_CORRUPTIONS)
     assert CORRUPTIONS.get("gaussian_noise").common
     assert CORRUPTIONS.get("contrast").common
     assert not CORRUPTIONS.get("gaussian_blur").common

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterable, Iterator
 
 import torch
@@ -108,7 +109,7 @@ def _one_cpu_thread(device: torch.device) -> Iterator[None]:
         yield
 
 
-def _apply(corruption, x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
+def _apply(corruption, x: torch.Tensor, severity: int, generator: torch.Generator, **options) -> torch.Tensor:
     """Run in float64, block by block; uint8 in -> uint8 out (truncated), float in -> its float dtype.
 
     The blocks (fixed size per device) draw from ``generator`` one after
@@ -119,13 +120,14 @@ def _apply(corruption, x: torch.Tensor, severity: int, generator: torch.Generato
     with _one_cpu_thread(x.device):
         for block, target in zip(x.split(block_size(x)), out.split(block_size(x))):
             if x.dtype == torch.uint8:
-                target.copy_(to_uint8(corruption(to_unit_float(block), severity, generator)))
+                target.copy_(to_uint8(corruption(to_unit_float(block), severity, generator, **options)))
             else:
-                target.copy_(corruption(block.to(WORK_DTYPE), severity, generator).clamp_(0.0, 1.0))
+                target.copy_(corruption(block.to(WORK_DTYPE), severity, generator, **options).clamp_(0.0, 1.0))
     return out
 
 
-def corrupt(x: torch.Tensor, name: str, severity: int, seed: int) -> torch.Tensor:
+def corrupt(x: torch.Tensor, name: str, severity: int, seed: int, *,
+            frost_dir: str | Path | None = None, frost_download: bool = False) -> torch.Tensor:
     """Corrupt images N x C x H x W (C = 1 or 3, H, W >= 8) at ``severity`` 1..5.
 
     uint8 images (0..255) come back as uint8, truncated like make_cifar_c.py's
@@ -133,21 +135,27 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int) -> torch.Tenso
     unquantised. Same shape, same device. Unknown ``name`` raises the
     registry's error listing the valid names; a severity outside 1..5, a wrong
     dtype, shape, channel count, size or value range raises one clear error.
+    ``frost_dir`` is the folder of the frost photographs (default
+    ``frost_photos.DEFAULT_DIR``), fetched there first if missing and
+    ``frost_download``; other corruptions ignore both.
     """
     corruption = CORRUPTIONS.get(name)
     severity = check_severity(severity)
     _check_images(x)
-    return _apply(corruption, x, severity, make_generator(seed, name, severity, x.device))
+    options = {"frost_dir": frost_dir, "frost_download": frost_download}
+    return _apply(corruption, x, severity, make_generator(seed, name, severity, x.device), **options)
 
 
 def corrupt_all_severities(
-    x: torch.Tensor, name: str, severities: Iterable[int], seed: int
+    x: torch.Tensor, name: str, severities: Iterable[int], seed: int, *,
+    frost_dir: str | Path | None = None, frost_download: bool = False,
 ) -> dict[int, torch.Tensor]:
-    """``{s: corrupt(x, name, s, seed)}`` for each severity (each its own generator)."""
+    """``{s: corrupt(x, name, s, seed, ...)}`` for each severity (each its own generator)."""
     corruption = CORRUPTIONS.get(name)
     severities = [check_severity(s) for s in severities]
     _check_images(x)
-    return {s: _apply(corruption, x, s, make_generator(seed, name, s, x.device)) for s in severities}
+    options = {"frost_dir": frost_dir, "frost_download": frost_download}
+    return {s: _apply(corruption, x, s, make_generator(seed, name, s, x.device), **options) for s in severities}
 
 
 __all__ = [

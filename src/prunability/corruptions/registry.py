@@ -14,7 +14,9 @@ Every corruption function has one signature::
 H, W >= 8, any device); ``param`` is the entry of the severity table for the
 severity asked for; ``generator`` is a ``torch.Generator`` on ``x.device``,
 the only source of randomness (deterministic corruptions ignore it). The result
-has the dtype, shape and device of ``x`` and values in [0, 1].
+has the dtype, shape and device of ``x`` and values in [0, 1]. A corruption that
+needs more (frost: the folder of its photographs) names the keyword arguments
+it takes in ``options``; ``corrupt`` passes those and only those.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class Corruption:
     group: str
     params: tuple[Any, ...]  # params[s - 1] is the parameter of severity s
     apply: CorruptionFn
+    options: tuple[str, ...] = ()  # keyword arguments ``apply`` takes besides (x, param, generator)
 
     def __post_init__(self) -> None:
         if self.group not in GROUPS:
@@ -88,22 +91,24 @@ class Corruption:
     def param(self, severity: int) -> Any:
         return self.params[check_severity(severity) - 1]
 
-    def __call__(self, x: torch.Tensor, severity: int, generator: torch.Generator) -> torch.Tensor:
-        """Apply at ``severity`` (1..5) to float images in [0, 1]."""
-        return self.apply(x, self.param(severity), generator)
+    def __call__(self, x: torch.Tensor, severity: int, generator: torch.Generator, **options: Any) -> torch.Tensor:
+        """Apply at ``severity`` (1..5) to float images in [0, 1]; ``options`` it does not take are ignored."""
+        taken = {k: v for k, v in options.items() if k in self.options and v is not None}
+        return self.apply(x, self.param(severity), generator, **taken)
 
 
 CORRUPTIONS: Registry[Corruption] = Registry("corruption")
 
 
-def register_corruption(name: str, group: str, params: tuple[Any, ...]) -> Callable[[CorruptionFn], CorruptionFn]:
+def register_corruption(name: str, group: str, params: tuple[Any, ...],
+                        options: tuple[str, ...] = ()) -> Callable[[CorruptionFn], CorruptionFn]:
     """Decorator: register ``fn`` as corruption ``name``; returns ``fn`` unchanged.
 
     ``@register_corruption("contrast", "digital", (0.75, 0.5, 0.4, 0.3, 0.15))``
     """
 
     def add(fn: CorruptionFn) -> CorruptionFn:
-        CORRUPTIONS.register(name)(Corruption(name, group, tuple(params), fn))
+        CORRUPTIONS.register(name)(Corruption(name, group, tuple(params), fn, tuple(options)))
         return fn
 
     return add

@@ -21,6 +21,7 @@ def run(config: StudyConfig, layout: Layout, corruption: str) -> None:
     if c.source == "released":
         by_severity = load_released_for(c.released_dir, corruption, c.severities, split.x_test, split.y_test)
     else:
-        by_severity = corrupt_all_severities(split.x_test, corruption, list(c.severities), c.seed)
+        by_severity = corrupt_all_severities(split.x_test, corruption, list(c.severities), c.seed,
+                                             frost_dir=c.frost_dir, frost_download=c.frost_download)
     io.save_torch({str(s): x.cpu() for s, x in by_severity.items()}, layout.corrupted(corruption))
     print(f"{corruption} ({c.source}): severities {sorted(by_severity)} of {len(split.x_test)} test images")

@@ -93,7 +93,7 @@ def write_figures(config: StudyConfig, layout: Layout, zoo: pd.DataFrame, measur
     first_test_image = test_images[0]
     robustness_figures.corruption_grid(first_test_image, layout.figure("corruption_grid"),
                                        names=list(config.corruptions.names), severities=list(config.corruptions.severities),
-                                       seed=config.corruptions.seed)
+                                       seed=config.corruptions.seed, frost_dir=config.corruptions.frost_dir)
 
 
 def run(config: StudyConfig, layout: Layout) -> None:

@@ -35,16 +35,17 @@ def _show(ax, image: torch.Tensor) -> None:
 
 
 def corruption_grid(image: torch.Tensor, path: str | Path, names: Sequence[str] | None = None,
-                    severities: Sequence[int] = SEVERITIES, seed: int = 0) -> Path:
+                    severities: Sequence[int] = SEVERITIES, seed: int = 0, frost_dir: str | None = None) -> Path:
     """Rows: corruptions (default: all registered); columns: clean, then each severity.
 
-    ``image`` is one uint8 image C x H x W (C = 1 or 3), e.g. the first test image.
+    ``image`` is one uint8 image C x H x W (C = 1 or 3), e.g. the first test image;
+    ``frost_dir`` the folder of the frost photographs (``corruptions.frost_dir``).
     """
     names = list(names) if names is not None else CORRUPTIONS.names()
     fig = _new_figure(1.1 * (len(severities) + 1) + 1.2, 1.1 * len(names) + 0.4)
     axes = np.atleast_2d(fig.subplots(len(names), len(severities) + 1, squeeze=False))
     for row, name in zip(axes, names):
-        outs = corrupt_all_severities(image.unsqueeze(0), name, severities, seed)
+        outs = corrupt_all_severities(image.unsqueeze(0), name, severities, seed, frost_dir=frost_dir)
         _show(row[0], image)
         row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
         for ax, s in zip(row[1:], severities):
