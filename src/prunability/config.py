@@ -53,6 +53,8 @@ class TrainingConfig:
     rewind_step: int = 0
     mixed_precision: bool = False  # CUDA only
     channels_last: bool = False  # CUDA only
+    difficulty_scores: bool = True  # per-example difficulty (prunability.difficulty)
+    score_epoch: int = 3  # epoch of EL2N and GraNd
 
     @property
     def precision(self):
@@ -148,6 +150,7 @@ class MeasureConfig:
     gradient_noise_batches: int
     perturbation_relative_size: float
     perturbation_samples: int
+    noise_draws_per_pass: int
     coherence_samples: int
     intrinsic_dim_samples: int
     twonn_discard_fraction: float

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity", "samples",
-          "pruned_measures", "dnr")
+          "pruned_measures", "dnr", "difficulty")
 STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
          "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary",
          "fragility", "pie", "direction", "ap_pairs", "dnr_sparsity", "dnr_trend")
@@ -59,6 +59,10 @@ class Layout:
     def checkpoint(self, model_id: str) -> Path:
         """Resumable training state; removed once training has finished."""
         return self.model_dir(model_id) / "checkpoint.pt"
+
+    def difficulty(self, model_id: str) -> Path:
+        """Per-example difficulty scores recorded while the dense model trained (prunability.difficulty)."""
+        return self.model_dir(model_id) / "difficulty.parquet"
 
     def train_result(self, model_id: str) -> Path:
         return self.model_dir(model_id) / "result.json"

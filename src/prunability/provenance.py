@@ -86,7 +86,8 @@ def stage_files(stage: str, root: Path = PACKAGE_DIR) -> tuple[Path, ...]:
 STAGE_CONFIG = {
     "prepare": ["dataset"],
     "corrupt": ["corruptions.severities", "corruptions.seed", "corruptions.source", "corruptions.released_dir"],
-    "train": ["training.milestones", "training.rewind_step", "training.channels_last", "evaluation"],
+    "train": ["training.milestones", "training.rewind_step", "training.channels_last", "training.difficulty_scores",
+              "training.score_epoch", "evaluation"],
     "prune": ["pruning.sparsities", "pruning.include_biases", "pruning.include_norm", "pruning.seed",
               "pruning.score_batches", "pruning.score_batch_size", "pruning.synflow_rounds", "pruning.finetune_epochs",
               "pruning.finetune_lr", "pruning.imp", "pruning.baselines", "pruning.iterative", "pruning.ap", "training",

@@ -151,6 +151,22 @@ PRUNED_MEASURE_FIELDS = [
     *MEASURE_FIELDS,
 ]
 
+# Per-example difficulty of one dense training run (prunability.difficulty), train and test splits.
+DIFFICULTY_FIELDS = [
+    pa.field("split", STR, nullable=False),  # train (the model's own examples) | test
+    pa.field("sample", I32, nullable=False),  # index in the prepared split (joins the samples/fragility tables)
+    pa.field("label", pa.int16(), nullable=False),
+    pa.field("epochs", I32, nullable=False),  # evaluations seen (one per epoch)
+    pa.field("correct", pa.bool_(), nullable=False),  # by the final model
+    pa.field("forgetting_events", I32, nullable=False),  # correct at an epoch, wrong at the next (Toneva et al. 2019)
+    pa.field("never_learned", pa.bool_(), nullable=False),  # never correct at any epoch
+    pa.field("first_learned_epoch", I32, nullable=False),  # 1-based; 0 if never
+    pa.field("score_epoch", I32, nullable=False),  # the epoch of el2n and grand
+    pa.field("el2n", F64),  # ‖softmax − onehot‖₂ (Paul et al. 2021, eq. 2)
+    pa.field("grand", F64),  # ‖∇_θ loss‖₂ (Paul et al. 2021, eq. 1), eval mode
+    pa.field("margin", F64),  # final logit margin z_y − max_{c≠y} z_c
+]
+
 # Per-job files (written by one job) carry model_id and the stage's own columns.
 JOB = {
     "history": _schema(*HISTORY_FIELDS),
@@ -162,6 +178,7 @@ JOB = {
     "samples": _schema(*SAMPLE_FIELDS),
     "pruned_measures": _schema(*PRUNED_MEASURE_FIELDS),
     "dnr": _schema(*DNR_FIELDS),
+    "difficulty": _schema(*DIFFICULTY_FIELDS),
 }
 
 # Study tables (written by aggregate) also carry the hyperparameters.
@@ -175,6 +192,7 @@ STUDY["zoo"] = ZOO
 # Per-sample rows are many (models × methods × sparsities × test sets × samples):
 # they keep only model_id; join the zoo table for hyperparameters.
 STUDY["samples"] = JOB["samples"]
+STUDY["difficulty"] = JOB["difficulty"]  # per example too: lean
 
 # Statistics tables.
 KENDALL = pa.schema([

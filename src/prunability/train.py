@@ -11,6 +11,7 @@ mode, so milestone steps are resolved to the end of an epoch.
 
 from __future__ import annotations
 
+import copy
 import math
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from prunability import io
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData, as_float
 from prunability.dnr import DeadReluCounter, dead_relu_rate
-from prunability.evaluation import evaluate
+from prunability.evaluation import evaluation_of, logits_of
 from prunability.models import Classifier, build_model
 from prunability.optimizers import OPTIMIZERS
 from prunability.precision import Precision
@@ -41,6 +42,7 @@ class TrainResult:
     milestones: dict[float, int | None] = field(default_factory=dict)  # target CE -> first step
     rewind_state: dict | None = None  # weights after ``rewind_step`` optimizer steps (IMP rewinds to them)
     rewind_step: int | None = None  # the step they were taken at
+    scores: dict = field(default_factory=dict)  # per-example difficulty state (prunability.difficulty)
 
     @property
     def final(self) -> dict:
@@ -63,24 +65,74 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
 
 
 def _epoch(model, optimizer, x, y, batch_size, generator, after_step=None,
-           precision: Precision = Precision(), dnr: DeadReluCounter | None = None) -> tuple[int, bool]:
+           precision: Precision = Precision(), dnr: DeadReluCounter | None = None,
+           on_replay=None) -> tuple[int, bool]:
     """One pass over the data; returns (steps taken, whether the loss stayed finite).
     ``after_step`` runs after every optimizer step (fine-tuning re-applies masks there);
-    ``dnr`` counts the ReLU zeros of the training forward passes (train mode)."""
+    ``dnr`` counts the ReLU zeros of the training forward passes (train mode).
+
+    The loss is not read on the host during the pass (a per-step ``.item()`` or
+    ``bool`` stalls the device): a non-finite loss raises a device-side flag that
+    is read once, at the end. If it was raised, the epoch is replayed from its
+    start (model, optimizer, batch order, dropout RNG and DNR counts restored;
+    ``on_replay`` runs first, so that hooks with state can rewind it) checking
+    every step, and stops before the first non-finite step as it always did."""
+    start = _EpochStart(model, optimizer, generator, dnr)
+    steps, finite = _pass(model, optimizer, x, y, batch_size, generator, after_step, precision, dnr, check=False)
+    if finite:
+        return steps, True
+    start.restore()
+    if on_replay is not None:
+        on_replay()
+    return _pass(model, optimizer, x, y, batch_size, generator, after_step, precision, dnr, check=True)
+
+
+def _pass(model, optimizer, x, y, batch_size, generator, after_step, precision: Precision,
+          dnr: DeadReluCounter | None, check: bool) -> tuple[int, bool]:
+    """The steps of one epoch. With ``check``, stop before the first non-finite loss's
+    update (a host sync per step); without, every step is taken and non-finiteness
+    is accumulated on the device and read once at the end."""
     model.train()
     steps = 0
+    nonfinite = torch.zeros((), dtype=torch.bool, device=x.device)
     for index in _batches(len(x), batch_size, generator):
         with precision.autocast(x.device), (dnr if dnr is not None else nullcontext()):
             loss = F.cross_entropy(model(precision.layout(as_float(x[index]))), y[index]).float()
-        if not torch.isfinite(loss):
+        if check and not torch.isfinite(loss):
             return steps, False
+        nonfinite |= ~torch.isfinite(loss)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if after_step is not None:
             after_step()
         steps += 1
-    return steps, True
+    return steps, check or not bool(nonfinite)
+
+
+class _EpochStart:
+    """What an epoch changes, saved at its start so that it can be replayed exactly:
+    model weights and buffers, optimizer state, the batch-order generator, the
+    global (dropout) RNGs and the DNR counter's records."""
+
+    def __init__(self, model, optimizer, generator: torch.Generator, dnr: DeadReluCounter | None):
+        self.model, self.optimizer, self.generator, self.dnr = model, optimizer, generator, dnr
+        self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.optim = copy.deepcopy(optimizer.state_dict())
+        self.order = generator.get_state()
+        self.rng = torch.get_rng_state()
+        self.cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+        self.dnr_records = None if dnr is None else len(dnr.per_input)
+
+    def restore(self) -> None:
+        self.model.load_state_dict(self.weights)
+        self.optimizer.load_state_dict(self.optim)
+        self.generator.set_state(self.order)
+        torch.set_rng_state(self.rng)
+        if self.cuda_rng is not None:
+            torch.cuda.set_rng_state_all(self.cuda_rng)
+        if self.dnr is not None:
+            del self.dnr.per_input[self.dnr_records:]
 
 
 def snapshot(model: torch.nn.Module) -> dict:
@@ -88,13 +140,16 @@ def snapshot(model: torch.nn.Module) -> dict:
 
 
 def _epoch_row(model, data: PreparedData, epoch: int, step: int, batch_size: int,
-               dnr_train: float = float("nan")) -> dict:
+               dnr_train: float = float("nan"), observe=None) -> dict:
     """The epoch's losses and accuracies, and its dynamic dead-neuron rates (prunability.dnr):
     ``dnr_eval`` on the fixed train-eval subset in eval mode, ``dnr_train`` the running
-    rate of the epoch's training passes (train mode: dropout, batch statistics)."""
+    rate of the epoch's training passes (train mode: dropout, batch statistics).
+    ``observe(epoch, model, {"train": logits, "test": logits})`` sees the same pass."""
     s = data.split
-    train = evaluate(model, s.x_train, s.y_train, batch_size)
-    test = evaluate(model, s.x_test, s.y_test, batch_size)
+    logits = {"train": logits_of(model, s.x_train, batch_size), "test": logits_of(model, s.x_test, batch_size)}
+    train, test = evaluation_of(logits["train"], s.y_train), evaluation_of(logits["test"], s.y_test)
+    if observe is not None:
+        observe(epoch, model, logits)
     return {"epoch": epoch, "step": step, "train_loss": train.loss, "train_acc": train.accuracy,
             "test_loss": test.loss, "test_acc": test.accuracy,
             "dnr_eval": dead_relu_rate(model, data.train_eval()[0], batch_size), "dnr_train": dnr_train}
@@ -107,7 +162,7 @@ def _checkpoint(result: TrainResult, model, optimizer, generator: torch.Generato
         "torch_rng": torch.get_rng_state(), "init_state": result.init_state, "status": result.status,
         "epochs": result.epochs, "steps": result.steps, "history": result.history,
         "milestones": [[t, s] for t, s in result.milestones.items()],
-        "rewind_state": result.rewind_state, "rewind_step": result.rewind_step,
+        "rewind_state": result.rewind_state, "rewind_step": result.rewind_step, "scores": result.scores,
     }
 
 
@@ -123,16 +178,18 @@ def _resume(path, model, optimizer, generator: torch.Generator, device) -> Train
     return TrainResult(init_state=state["init_state"], final_state={}, status=state["status"],
                        epochs=state["epochs"], steps=state["steps"], history=state["history"],
                        milestones={float(t): (None if s is None else int(s)) for t, s in state["milestones"]},
-                       rewind_state=state.get("rewind_state"), rewind_step=state.get("rewind_step"))
+                       rewind_state=state.get("rewind_state"), rewind_step=state.get("rewind_step"),
+                       scores=state.get("scores", {}))
 
 
 def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device: torch.device,
-                eval_batch_size: int = 1024, checkpoint_path=None) -> TrainResult:
+                eval_batch_size: int = 1024, checkpoint_path=None, difficulty=None) -> TrainResult:
     """Train ``spec`` to ``cfg.target_ce``. With ``checkpoint_path``, progress is saved
     every ``cfg.checkpoint_every`` epochs and a run killed in between resumes from
     the last save, reaching the same weights as an uninterrupted run (on CPU).
     The weights after ``cfg.rewind_step`` steps are kept for rewinding (the final
-    ones if training stops earlier; ``result.rewind_step`` says which step)."""
+    ones if training stops earlier; ``result.rewind_step`` says which step).
+    A ``difficulty`` recorder (prunability.difficulty) fills ``result.scores``."""
     model = new_model(spec, data, device)
     optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     generator = torch.Generator().manual_seed(spec.seed)
@@ -145,8 +202,11 @@ def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device
         if checkpoint_path is not None and result.epochs % cfg.checkpoint_every == 0:
             io.save_torch(_checkpoint(result, model, optimizer, generator), checkpoint_path)
 
+    observe = None if difficulty is None else (lambda *a: difficulty.observe(result.scores, *a))
     fit(model, optimizer, generator, result, spec, cfg, data, eval_batch_size,
-        after_step=_rewind_capture(model, result, cfg.rewind_step), after_epoch=save_checkpoint)
+        after_step=_rewind_capture(model, result, cfg.rewind_step), after_epoch=save_checkpoint, observe=observe)
+    if difficulty is not None:
+        difficulty.finish(result.scores, model)
     result.final_state = snapshot(model)
     if result.rewind_state is None:
         result.rewind_state, result.rewind_step = result.final_state, result.steps
@@ -154,7 +214,9 @@ def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device
 
 
 def _rewind_capture(model, result: TrainResult, rewind_step: int):
-    """An after-step hook that snapshots the weights once ``rewind_step`` steps are done."""
+    """An after-step hook that snapshots the weights once ``rewind_step`` steps are done.
+    Its ``restart()`` takes it back to the start of the current epoch (``result.steps``),
+    dropping a snapshot taken in it, when ``_epoch`` replays an epoch whose loss diverged."""
     counter = {"step": result.steps}
 
     def capture():
@@ -162,25 +224,32 @@ def _rewind_capture(model, result: TrainResult, rewind_step: int):
         if counter["step"] == rewind_step and result.rewind_state is None:
             result.rewind_state, result.rewind_step = snapshot(model), rewind_step
 
+    def restart():
+        counter["step"] = result.steps
+        if result.rewind_step is not None and result.rewind_step > result.steps:
+            result.rewind_state, result.rewind_step = None, None
+
+    capture.restart = restart
     return capture
 
 
 def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: TrainingConfig, data: PreparedData,
-        eval_batch_size: int, after_step=None, after_epoch=None) -> TrainResult:
+        eval_batch_size: int, after_step=None, after_epoch=None, observe=None) -> TrainResult:
     """The zoo's training protocol from wherever ``result`` stands: epochs until the
     training cross-entropy reaches ``cfg.target_ce``, ``cfg.max_epochs`` pass, or
     the loss diverges. Pruning reuses it to train sparse networks (``after_step``
-    re-applies their masks)."""
+    re-applies their masks); ``observe`` sees each epoch's evaluation (``_epoch_row``)."""
     device = next(model.parameters()).device
     precision = cfg.precision.active(device)
     precision.prepare(model)
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
     while result.epochs < cfg.max_epochs and result.status == "max_epochs":
         dnr = DeadReluCounter(model)
-        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step, precision, dnr)
+        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step, precision, dnr,
+                               on_replay=getattr(after_step, "restart", None))
         result.steps += steps
         result.epochs += 1
-        row = _epoch_row(model, data, result.epochs, result.steps, eval_batch_size, dnr.rate_or_nan())
+        row = _epoch_row(model, data, result.epochs, result.steps, eval_batch_size, dnr.rate_or_nan(), observe)
         _record_epoch(result, row, finite, cfg)
         if after_epoch is not None:
             after_epoch()

@@ -2,6 +2,7 @@ rule aggregate:
     input:
         results=expand(str(LAYOUT.train_result("{m}")), m=MODEL_IDS),
         history=expand(str(LAYOUT.history("{m}")), m=MODEL_IDS),
+        difficulty=expand(str(LAYOUT.difficulty("{m}")), m=MODEL_IDS),
         pruning=expand(str(LAYOUT.pruning_curve("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
         dnr=expand(str(LAYOUT.dnr("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
         robustness=expand(str(LAYOUT.robustness("{m}", "{p}")), m=MODEL_IDS, p=METHODS),

@@ -8,6 +8,7 @@ rule train:
         rewind=str(LAYOUT.rewind_weights("{model_id}")),
         history=str(LAYOUT.history("{model_id}")),
         milestones=str(LAYOUT.milestones("{model_id}")),
+        difficulty=str(LAYOUT.difficulty("{model_id}")),
         result=str(LAYOUT.train_result("{model_id}")),
     params:
         settings=settings("train"),

@@ -32,6 +32,12 @@ def subset_indices(n: int, fraction: float, seed: int) -> torch.Tensor:
     return order[:size].sort().values
 
 
+def kept_indices(n: int, fraction: float, seed: int) -> torch.Tensor:
+    """Indices into the prepared training split of the examples a model of ``fraction`` trains
+    on, in the order ``training_subset`` keeps them (all of them at ``FULL``)."""
+    return torch.arange(n) if fraction == FULL else subset_indices(n, fraction, seed)
+
+
 def training_subset(data: PreparedData, fraction: float, seed: int, train_eval_size: int) -> PreparedData:
     """``data`` with its training split cut to ``fraction`` (the same object when fraction is 1).
 

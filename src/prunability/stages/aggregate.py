@@ -40,6 +40,7 @@ def _job_files(config: StudyConfig, layout: Layout, table: str, model_id: str) -
         "samples": lambda: [layout.samples(model_id, m) for m in methods],
         "pruned_measures": lambda: [layout.pruned_measures(model_id, m) for m in methods],
         "dnr": lambda: [layout.dnr(model_id, m) for m in methods],
+        "difficulty": lambda: [layout.difficulty(model_id)],
     }[table]()
 
 

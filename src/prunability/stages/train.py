@@ -1,22 +1,36 @@
-"""train: one model of the zoo; weights at init and at the end, per-epoch history."""
+"""train: one model of the zoo; weights at init and at the end, per-epoch history,
+and per-example difficulty scores (prunability.difficulty)."""
 
 from __future__ import annotations
 
+import torch
+
 from prunability import io
 from prunability.config import StudyConfig
+from prunability.data.train_subset import FULL, kept_indices, training_subset
+from prunability.difficulty import DifficultyRecorder, difficulty_rows
 from prunability.layout import Layout
-from prunability.stages.common import load_model_data, setup, write_job_table
+from prunability.stages.common import load_data, setup, write_job_table
 from prunability.train import train_model
 
 
 def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     spec, device = setup(config, model_id)
-    data = load_model_data(config, layout, spec, device)
+    full = load_data(layout, device)
+    fraction = float(spec.hparams.get("train_fraction", FULL))
+    data = training_subset(full, fraction, config.dataset.split_seed, config.dataset.train_eval_size)
+    s = data.split
+    recorder = (DifficultyRecorder(config.training.score_epoch, {"train": (s.x_train, s.y_train), "test": (s.x_test, s.y_test)})
+                if config.training.difficulty_scores else None)
     checkpoint = layout.checkpoint(model_id)
-    result = train_model(spec, config.training, data, device, config.evaluation.batch_size, checkpoint)
+    result = train_model(spec, config.training, data, device, config.evaluation.batch_size, checkpoint, recorder)
     write_job_table(result.history, layout.history(model_id), "history", model_id)
     milestones = [{"target_ce": t, "step": s} for t, s in result.milestones.items()]
     write_job_table(milestones, layout.milestones(model_id), "milestones", model_id)
+    samples = {"train": kept_indices(len(full.split.x_train), fraction, config.dataset.split_seed),
+               "test": torch.arange(len(s.x_test))}
+    labels = {"train": s.y_train.cpu(), "test": s.y_test.cpu()}
+    write_job_table(difficulty_rows(result.scores, samples, labels), layout.difficulty(model_id), "difficulty", model_id)
     io.save_torch(result.init_state, layout.init_weights(model_id))
     io.save_torch(result.final_state, layout.final_weights(model_id))
     io.save_torch(result.rewind_state, layout.rewind_weights(model_id))
