@@ -20,6 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 run: install
+	@$(PY) -m prunability check --config $(CONFIG)
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile $(CONFIG)
 	@$(PY) -m prunability summary --config $(CONFIG)
 
