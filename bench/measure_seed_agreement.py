@@ -4,8 +4,8 @@ The PAC-Bayes σ' and sharpness α' searches, and random-perturbation
 robustness, draw random weight perturbations from the measure seed. A measure
 ranks models by their flatness only if two seeds rank them alike: this script
 trains a handful of NiNs on digits with the package's own stages (the default
-study's grid, one training seed: depth × width × learning rate = 8 models;
-trained once and reused from ``--workdir``), computes every such measure with
+study's settings with the grid pinned below, one training seed: training-set
+share × depth × width = 12 models; trained once and reused from ``--workdir``), computes every such measure with
 each measure seed, and prints Kendall τ between the seeds' values over the
 models, the median relative seed-to-seed difference, the relative spread
 across models (what τ has to resolve), the seconds per model and whether a
@@ -47,9 +47,15 @@ SEARCHED = [
 ]
 
 
+# The zoo, pinned so that the figures do not move when the default study does.
+GRID = {"architecture": ["nin"], "train_fraction": [0.1, 0.3, 1.0], "depth": [2, 3], "width": [1.0, 2.0],
+        "lr": [0.05], "batch_size": [64], "weight_decay": [0.0], "dropout": [0.0], "batchnorm": [True],
+        "optimizer": ["sgd_momentum"]}
+
+
 def study(config_path: Path, training_seeds: list[int], measure_overrides: dict):
     raw = yaml.safe_load(config_path.read_text())
-    raw["zoo"]["seeds"] = training_seeds
+    raw["zoo"] = {"seeds": training_seeds, "grid": GRID}
     raw.setdefault("measures", {}).update(measure_overrides)
     return parse(raw)
 

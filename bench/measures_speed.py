@@ -10,12 +10,17 @@ shared intermediates (σ', α', margins, folded weights) only where it is the
 first to need them; ``cold`` reruns each measure in a fresh context.
 
     .venv/bin/python bench/measures_speed.py [--threads 2] [--cifar-samples 1500] [--cold]
+                                             [--draws-per-pass 16] [--set pac_bayes_samples=64 ...]
+
+``--draws-per-pass 1`` evaluates the weight-noise draws one forward pass at a
+time (the unbatched reference); ``--set`` overrides measure settings.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import sys
 import tempfile
 import time
@@ -23,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -99,11 +105,21 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="a fresh context per measure (no shared cache)")
     parser.add_argument("--names", nargs="*", default=None, help="measures to time (default: all registered)")
     parser.add_argument("--skip-cifar", action="store_true")
+    parser.add_argument("--draws-per-pass", type=int, default=None,
+                        help="measures.noise_draws_per_pass (1: one forward pass per weight-noise draw)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="measure settings to override")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     names = args.names or MEASURES.names()
 
     make_digits, model_id, config = digits_context(args.config, args.results, args.model_index)
+    overrides = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
+    if args.draws_per_pass is not None:
+        overrides["noise_draws_per_pass"] = args.draws_per_pass
+    if overrides:
+        config = dataclasses.replace(config, measures=dataclasses.replace(config.measures, **overrides))
+        base = make_digits
+        make_digits = lambda: dataclasses.replace(base(), config=config.measures)  # noqa: E731
     digits = timings(make_digits, names, args.cold)
     columns = {"digits s": digits["seconds"]}
     if not args.skip_cifar:

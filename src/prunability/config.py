@@ -150,6 +150,7 @@ class MeasureConfig:
     gradient_noise_batches: int
     perturbation_relative_size: float
     perturbation_samples: int
+    noise_draws_per_pass: int
     coherence_samples: int
     intrinsic_dim_samples: int
     twonn_discard_fraction: float

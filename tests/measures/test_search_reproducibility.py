@@ -78,9 +78,9 @@ def test_batched_draws_equal_one_pass_per_draw(fixture, request):
     params = [p.detach() for p in model.parameters()]
     draws = NoiseDirections.draw(params, 7, torch.Generator().manual_seed(3)).scaled(params, 0.05)
     before = [p.clone() for p in params]
-    one = evaluate_perturbed(model, x, y, draws, batched=False)
+    one = evaluate_perturbed(model, x, y, draws, draws_per_pass=1)
     # Groups of 3 draws (the last one short) and small image chunks, not a divisor of N.
-    many = evaluate_perturbed(model, x, y, draws, batched=True, draws_per_pass=3, batch_size=200)
+    many = evaluate_perturbed(model, x, y, draws, draws_per_pass=3, batch_size=200)
     assert many.accuracies == one.accuracies
     assert many.losses == pytest.approx(one.losses, rel=1e-5)
     assert len(set(one.accuracies)) > 1  # the draws differ
@@ -91,11 +91,11 @@ def test_batched_draws_equal_one_pass_per_draw(fixture, request):
 def test_batched_search_equals_unbatched_search(trained_nin_bn):
     model, _, x, y = trained_nin_bn
 
-    def search(batched):
+    def search(draws_per_pass):
         return noise_for_accuracy_drop(model, x, y, target_drop=0.1, samples=5, steps=10, sigma_max=2.0,
-                                       generator=torch.Generator().manual_seed(0), batched=batched,
+                                       generator=torch.Generator().manual_seed(0), draws_per_pass=draws_per_pass,
                                        magnitude_eps=1e-3)
 
-    assert search(True).trace == search(False).trace
-    increase = [mean_loss_increase(model, x, y, 0.1, 5, torch.Generator().manual_seed(0), batched=b) for b in (True, False)]
+    assert search(4).trace == search(1).trace
+    increase = [mean_loss_increase(model, x, y, 0.1, 5, torch.Generator().manual_seed(0), draws_per_pass=d) for d in (4, 1)]
     assert increase[0] == pytest.approx(increase[1], rel=1e-5) and increase[0] > 0 and math.isfinite(increase[0])

@@ -78,20 +78,20 @@ def clean_accuracy(model: torch.nn.Module, x, y, batch_size: int = 1024) -> floa
 @torch.no_grad()
 def mean_noisy_accuracy(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, sigma: float, directions: NoiseDirections,
-    batch_size: int = 1024, magnitude_eps: float | None = None, batched: bool = True,
+    batch_size: int = 1024, magnitude_eps: float | None = None, draws_per_pass: int = 16,
 ) -> float:
     """Mean training accuracy over the noisy weights w + u_k, u_k the
     ``directions`` scaled to σ; the model's weights are unchanged after."""
     params = [p.detach() for p in model.parameters()]
     noise = directions.scaled(params, sigma, magnitude_eps)
-    accuracies = evaluate_perturbed(model, x, y, noise, batch_size=batch_size, batched=batched).accuracies
+    accuracies = evaluate_perturbed(model, x, y, noise, batch_size=batch_size, draws_per_pass=draws_per_pass).accuracies
     return sum(accuracies) / len(accuracies)
 
 
 def noise_for_accuracy_drop(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, target_drop: float, samples: int,
     steps: int, sigma_max: float, generator: torch.Generator, batch_size: int = 1024,
-    magnitude_eps: float | None = None, batched: bool = True,
+    magnitude_eps: float | None = None, draws_per_pass: int = 16,
 ) -> ScaleSearch:
     """σ where the mean accuracy drop under ``samples`` draws crosses ``target_drop``,
     by ``steps`` log-scale bisection steps on [σ_max·2^-20, σ_max] (``bisection.py``).
@@ -104,7 +104,7 @@ def noise_for_accuracy_drop(
     directions = NoiseDirections.draw([p.detach() for p in model.parameters()], samples, generator)
 
     def drop_at(sigma: float) -> float:
-        return clean - mean_noisy_accuracy(model, x, y, sigma, directions, batch_size, magnitude_eps, batched)
+        return clean - mean_noisy_accuracy(model, x, y, sigma, directions, batch_size, magnitude_eps, draws_per_pass)
 
     return log_bisect(drop_at, target_drop, steps, sigma_max)
 
@@ -120,6 +120,7 @@ def pac_bayes_sigma(ctx, magnitude: bool = False) -> float:
             model, ctx.x_train, ctx.y_train, target_drop=cfg.pac_bayes_accuracy_drop, samples=cfg.pac_bayes_samples,
             steps=cfg.pac_bayes_steps, sigma_max=cfg.pac_bayes_sigma_max, generator=ctx.generator(),
             batch_size=ctx.batch_size, magnitude_eps=cfg.magnitude_eps if magnitude else None,
+            draws_per_pass=cfg.noise_draws_per_pass,
         )
 
     found = ctx.cached("pac_bayes_mag_search" if magnitude else "pac_bayes_search", search)

@@ -32,14 +32,14 @@ def relative_noise(params: list[torch.Tensor], rho: float, generator: torch.Gene
 
 
 def mean_loss_increase(model: torch.nn.Module, x, y, rho: float, samples: int, generator: torch.Generator,
-                       batch_size: int = 1024, batched: bool = True) -> float:
+                       batch_size: int = 1024, draws_per_pass: int = 16) -> float:
     """E_u[L(w + u)] − L(w) over ``samples`` draws, evaluated in batches of draws
     (``perturbed.py``); the model's weights are unchanged after."""
     clean = [p.detach() for p in model.parameters()]
     draws = [relative_noise(clean, rho, generator) for _ in range(samples)]
     zero = [torch.zeros_like(p) for p in clean]
     base = evaluate_perturbed(model, x, y, [zero], batch_size=batch_size).losses[0]
-    losses = evaluate_perturbed(model, x, y, draws, batch_size=batch_size, batched=batched).losses
+    losses = evaluate_perturbed(model, x, y, draws, batch_size=batch_size, draws_per_pass=draws_per_pass).losses
     return sum(losses) / len(losses) - base
 
 
@@ -53,4 +53,4 @@ def random_perturbation_robustness(ctx) -> float:
     cfg = ctx.config
     model = Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval()
     return mean_loss_increase(model, ctx.x_train, ctx.y_train, cfg.perturbation_relative_size,
-                              cfg.perturbation_samples, ctx.generator(), ctx.batch_size)
+                              cfg.perturbation_samples, ctx.generator(), ctx.batch_size, cfg.noise_draws_per_pass)

@@ -9,7 +9,7 @@ which turns a convolution with K weight sets into one grouped convolution).
 Both paths add the perturbation as ``w + u`` in the same order and count
 correct predictions as integers, so they give the same accuracies; the losses
 agree up to the summation order of the batched kernels. The unbatched path is
-kept as the reference (``batched=False``).
+kept as the reference (``draws_per_pass=1``).
 """
 
 from __future__ import annotations
@@ -92,16 +92,17 @@ def _batched(model, x, y, perturbations, batch_size, draws_per_pass):
 @torch.no_grad()
 def evaluate_perturbed(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, perturbations: Sequence[Sequence[torch.Tensor]], *,
-    batch_size: int = 1024, batched: bool = True, draws_per_pass: int = 16,
+    batch_size: int = 1024, draws_per_pass: int = 16,
 ) -> PerturbedEvaluations:
     """Loss and accuracy of ``model`` (eval mode) at w + u for every u in ``perturbations``
     (each a list of tensors in ``model.parameters()`` order); weights unchanged after.
 
     Batched: up to ``draws_per_pass`` draws per forward pass, with
     ``batch_size // draws`` images each, so a pass holds as many activations
-    as one unbatched batch of ``batch_size`` images.
+    as one unbatched batch of ``batch_size`` images; ``draws_per_pass=1`` is
+    one pass per draw, with the weights copied into ``model``.
     """
-    if batched:
+    if draws_per_pass > 1:
         losses, corrects = _batched(model, x, y, list(perturbations), batch_size, draws_per_pass)
     else:
         losses, corrects = _unbatched(model, x, y, perturbations, batch_size)

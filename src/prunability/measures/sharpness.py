@@ -93,7 +93,7 @@ def worst_case_perturbation(
 
 def perturbed_accuracy(model: torch.nn.Module, x, y, u: list[torch.Tensor], batch_size: int = 1024) -> float:
     """Training accuracy of w + u (correct count / N); weights unchanged after."""
-    return evaluate_perturbed(model, x, y, [u], batch_size=batch_size, batched=False).accuracies[0]
+    return evaluate_perturbed(model, x, y, [u], batch_size=batch_size, draws_per_pass=1).accuracies[0]
 
 
 def box_for_accuracy_drop(
