@@ -75,9 +75,9 @@ class DeadReluCounter:
 
     def _close(self, _module, _inputs, output) -> None:
         if self._units == 0:  # no ReLU ran in this forward pass
-            self.per_input.append(torch.full((len(output),), float("nan"), dtype=torch.float64))
-        else:
-            self.per_input.append(self._zero.double().cpu() / self._units)
+            self.per_input.append(torch.full((len(output),), float("nan"), dtype=torch.float64, device=output.device))
+        else:  # kept on the device: a copy to the host per training step would stall it
+            self.per_input.append(self._zero.double() / self._units)
         self.last_pass = (self._calls, self._units)
         self._zero, self._units, self._calls = 0, 0, 0
 
@@ -92,7 +92,7 @@ class DeadReluCounter:
 
     def rates(self) -> torch.Tensor:
         """Per input: #zero ReLU outputs / #ReLU outputs (float64)."""
-        return torch.cat(self.per_input) if self.per_input else torch.empty(0, dtype=torch.float64)
+        return torch.cat(self.per_input).cpu() if self.per_input else torch.empty(0, dtype=torch.float64)
 
     def rate(self) -> float:
         """The DNR: the mean of :meth:`rates` over inputs. Raises NoReluApplied when a

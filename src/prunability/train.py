@@ -11,6 +11,7 @@ mode, so milestone steps are resolved to the end of an epoch.
 
 from __future__ import annotations
 
+import copy
 import math
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -64,24 +65,74 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
 
 
 def _epoch(model, optimizer, x, y, batch_size, generator, after_step=None,
-           precision: Precision = Precision(), dnr: DeadReluCounter | None = None) -> tuple[int, bool]:
+           precision: Precision = Precision(), dnr: DeadReluCounter | None = None,
+           on_replay=None) -> tuple[int, bool]:
     """One pass over the data; returns (steps taken, whether the loss stayed finite).
     ``after_step`` runs after every optimizer step (fine-tuning re-applies masks there);
-    ``dnr`` counts the ReLU zeros of the training forward passes (train mode)."""
+    ``dnr`` counts the ReLU zeros of the training forward passes (train mode).
+
+    The loss is not read on the host during the pass (a per-step ``.item()`` or
+    ``bool`` stalls the device): a non-finite loss raises a device-side flag that
+    is read once, at the end. If it was raised, the epoch is replayed from its
+    start (model, optimizer, batch order, dropout RNG and DNR counts restored;
+    ``on_replay`` runs first, so that hooks with state can rewind it) checking
+    every step, and stops before the first non-finite step as it always did."""
+    start = _EpochStart(model, optimizer, generator, dnr)
+    steps, finite = _pass(model, optimizer, x, y, batch_size, generator, after_step, precision, dnr, check=False)
+    if finite:
+        return steps, True
+    start.restore()
+    if on_replay is not None:
+        on_replay()
+    return _pass(model, optimizer, x, y, batch_size, generator, after_step, precision, dnr, check=True)
+
+
+def _pass(model, optimizer, x, y, batch_size, generator, after_step, precision: Precision,
+          dnr: DeadReluCounter | None, check: bool) -> tuple[int, bool]:
+    """The steps of one epoch. With ``check``, stop before the first non-finite loss's
+    update (a host sync per step); without, every step is taken and non-finiteness
+    is accumulated on the device and read once at the end."""
     model.train()
     steps = 0
+    nonfinite = torch.zeros((), dtype=torch.bool, device=x.device)
     for index in _batches(len(x), batch_size, generator):
         with precision.autocast(x.device), (dnr if dnr is not None else nullcontext()):
             loss = F.cross_entropy(model(precision.layout(as_float(x[index]))), y[index]).float()
-        if not torch.isfinite(loss):
+        if check and not torch.isfinite(loss):
             return steps, False
+        nonfinite |= ~torch.isfinite(loss)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if after_step is not None:
             after_step()
         steps += 1
-    return steps, True
+    return steps, check or not bool(nonfinite)
+
+
+class _EpochStart:
+    """What an epoch changes, saved at its start so that it can be replayed exactly:
+    model weights and buffers, optimizer state, the batch-order generator, the
+    global (dropout) RNGs and the DNR counter's records."""
+
+    def __init__(self, model, optimizer, generator: torch.Generator, dnr: DeadReluCounter | None):
+        self.model, self.optimizer, self.generator, self.dnr = model, optimizer, generator, dnr
+        self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.optim = copy.deepcopy(optimizer.state_dict())
+        self.order = generator.get_state()
+        self.rng = torch.get_rng_state()
+        self.cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+        self.dnr_records = None if dnr is None else len(dnr.per_input)
+
+    def restore(self) -> None:
+        self.model.load_state_dict(self.weights)
+        self.optimizer.load_state_dict(self.optim)
+        self.generator.set_state(self.order)
+        torch.set_rng_state(self.rng)
+        if self.cuda_rng is not None:
+            torch.cuda.set_rng_state_all(self.cuda_rng)
+        if self.dnr is not None:
+            del self.dnr.per_input[self.dnr_records:]
 
 
 def snapshot(model: torch.nn.Module) -> dict:
@@ -163,7 +214,9 @@ def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device
 
 
 def _rewind_capture(model, result: TrainResult, rewind_step: int):
-    """An after-step hook that snapshots the weights once ``rewind_step`` steps are done."""
+    """An after-step hook that snapshots the weights once ``rewind_step`` steps are done.
+    Its ``restart()`` takes it back to the start of the current epoch (``result.steps``),
+    dropping a snapshot taken in it, when ``_epoch`` replays an epoch whose loss diverged."""
     counter = {"step": result.steps}
 
     def capture():
@@ -171,6 +224,12 @@ def _rewind_capture(model, result: TrainResult, rewind_step: int):
         if counter["step"] == rewind_step and result.rewind_state is None:
             result.rewind_state, result.rewind_step = snapshot(model), rewind_step
 
+    def restart():
+        counter["step"] = result.steps
+        if result.rewind_step is not None and result.rewind_step > result.steps:
+            result.rewind_state, result.rewind_step = None, None
+
+    capture.restart = restart
     return capture
 
 
@@ -186,7 +245,8 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
     while result.epochs < cfg.max_epochs and result.status == "max_epochs":
         dnr = DeadReluCounter(model)
-        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step, precision, dnr)
+        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step, precision, dnr,
+                               on_replay=getattr(after_step, "restart", None))
         result.steps += steps
         result.epochs += 1
         row = _epoch_row(model, data, result.epochs, result.steps, eval_batch_size, dnr.rate_or_nan(), observe)
