@@ -38,6 +38,10 @@ def evaluation_of(logits: torch.Tensor, y: torch.Tensor) -> Evaluation:
     logits = logits.float()
     y = y.to(logits.device)
     loss = F.cross_entropy(logits, y).item()
-    predicted = logits.argmax(dim=1)
+    # A row with a NaN or infinite logit (a diverged network) predicts nothing: -1,
+    # never correct, and the accuracy of the set is undefined rather than chance.
+    defined = torch.isfinite(logits).all(dim=1)
+    predicted = torch.where(defined, logits.argmax(dim=1), -1)
     correct = (predicted == y).cpu()
-    return Evaluation(loss=loss, accuracy=correct.float().mean().item(), correct=correct, predicted=predicted.cpu())
+    accuracy = correct.float().mean().item() if bool(defined.all()) else float("nan")
+    return Evaluation(loss=loss, accuracy=accuracy, correct=correct, predicted=predicted.cpu())
