@@ -55,16 +55,27 @@ def complete(results: Path) -> bool:
         (results / "summary.json").is_file()
 
 
-def test_a_plain_rerun_after_kills_in_train_and_statistics_completes(tmp_path):
+# The first output of each stage: the whole process group is killed as it appears,
+# so every stage is interrupted once (later stages run while the earlier finish).
+KILL_POINTS = ["results/tiny/data/prepared.pt",  # prepare done, corrupt and train starting
+               "results/tiny/models/*/checkpoint.pt",  # mid-training
+               "results/tiny/pruning/*/*.parquet",  # prune done, evaluate and measures starting
+               "results/tiny/robustness/*/*.parquet",
+               "results/tiny/tables/zoo.parquet"]  # aggregate done, statistics running
+
+
+def test_a_plain_rerun_after_a_kill_in_every_stage_completes(tmp_path):
     results = small_study(tmp_path)
-    kill_when(tmp_path, "results/tiny/models/*/checkpoint.pt")  # mid-training
-    assert (tmp_path / ".snakemake" / "locks").is_dir() and any((tmp_path / ".snakemake" / "locks").iterdir())
-    kill_when(tmp_path, "results/tiny/tables/zoo.parquet")  # aggregate done, statistics running or next
+    for point in KILL_POINTS:
+        kill_when(tmp_path, point)
+        assert (tmp_path / ".snakemake" / "locks").is_dir() and any((tmp_path / ".snakemake" / "locks").iterdir())
     done = run(PLAIN, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "removed the locks of an earlier snakemake run" in done.stderr
     assert complete(results)
-    assert not (tmp_path / ".snakemake" / "locks").exists() or not any((tmp_path / ".snakemake" / "locks").iterdir())
+    assert not any((tmp_path / ".snakemake" / "locks").iterdir())
+    again = run(PLAIN, tmp_path)  # and a rerun with nothing changed runs nothing
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
 def test_damaged_files_are_recomputed_and_the_advice_works_when_pasted(tmp_path):

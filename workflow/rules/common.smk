@@ -10,7 +10,6 @@ from snakemake.utils import validate
 from prunability import config as study_config
 from prunability.layout import FIGURES, STATS, TABLES, Layout
 from prunability.provenance import stage_settings
-from prunability.pruning.preflight import check_device_here, check_study
 from prunability.pruning_jobs import parse_key, pruning_jobs
 from prunability.zoo import expand as expand_zoo
 
@@ -19,11 +18,20 @@ from prunability.zoo import expand as expand_zoo
 # meta device, so unreachable sparsities fail before any job runs). Then
 # snakemake's own validation against the same schema, which also fills in the
 # schema's defaults.
+def is_dry_run():
+    return workflow.dryrun or any(a in ("-n", "--dry-run", "--dryrun", "--just-print") for a in sys.argv)
+
+
 try:
     STUDY = study_config.parse(config)
-    check_study(STUDY)
-    if workflow.local_exec:
-        check_device_here(STUDY)
+    # Once per invocation, in the main process: the preflight builds networks (torch),
+    # which a cluster job's own snakemake process need not repeat for every job.
+    if workflow.is_main_process:
+        from prunability.pruning.preflight import check_device_here, check_study
+
+        check_study(STUDY)
+        if workflow.local_exec:
+            check_device_here(STUDY)
 except study_config.ConfigError as error:
     raise WorkflowError(f"invalid config: {error}")
 validate(config, schema="../../config/schema.yaml")
@@ -41,6 +49,8 @@ def resolved_config_path():
     what this run validated (including --config overrides); rewritten only on change."""
     path = LAYOUT.base / "config.yaml"
     text = yaml.safe_dump(STUDY.raw, sort_keys=False)
+    if is_dry_run() or not workflow.is_main_process:
+        return str(path)  # a dry run writes nothing; a job process reads what its main process wrote
     if not path.is_file() or path.read_text() != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".yaml.tmp")

@@ -92,10 +92,6 @@ def set_aside_damaged_results(base, dry_run):
                       file=sys.stderr)
 
 
-def is_dry_run():
-    return workflow.dryrun or any(a in ("-n", "--dry-run", "--dryrun", "--just-print") for a in sys.argv)
-
-
 if workflow.is_main_process:
     # Every error message of a job suggests exactly this command again.
     os.environ["PRUNABILITY_RERUN"] = shlex.join(["snakemake", *sys.argv[1:]])
