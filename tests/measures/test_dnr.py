@@ -95,3 +95,21 @@ def test_dense_training_rows_of_the_dnr_table():
     rows = dense_training_dnr(history)
     assert rows[["job", "method", "schedule"]].drop_duplicates().values.tolist() == [["dense", "none", "dense"]]
     assert rows["dnr_eval"].tolist() == [0.5, 0.4] and not rows["ap"].any() and (rows["round"] == 0).all()
+
+
+def test_fine_tuning_records_the_rates_of_every_epoch(trained, digits_data):
+    from prunability.pruning import prunable_parameters
+    from prunability.pruning.finetune import finetune
+    from prunability.pruning.imp import next_masks
+
+    spec, result = trained
+    model = build_model(spec.hparams, digits_data.image_shape, digits_data.num_classes, digits_data.mean,
+                        digits_data.std)
+    model.load_state_dict(result.final_state)
+    masks = next_masks(prunable_parameters(model.net), None, 0.8, "global_magnitude")
+    history, x_eval = [], digits_data.train_eval()[0]
+    assert finetune(model, masks, digits_data.split.x_train, digits_data.split.y_train, epochs=2, lr=0.01,
+                    batch_size=64, seed=0, x_eval=x_eval, history=history)
+    assert [h["epoch"] for h in history] == [1, 2] and history[1]["step"] == 2 * history[0]["step"]
+    assert history[-1]["dnr_eval"] == dead_relu_rate(model, x_eval)
+    assert all(0 < h["dnr_train"] < 1 for h in history)
