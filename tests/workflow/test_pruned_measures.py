@@ -27,7 +27,7 @@ def test_every_model_and_method_has_its_pruned_measures_job_file(tiny_run):
 
     zoo = table(tiny_run, "zoo")
     jobs = [job.key for job in pruning_jobs(load(tiny_run / "config.yaml").pruning)]
-    assert len(jobs) == 4
+    assert len(jobs) == 7  # 2 one-shot, SNIP at init, IMP, its AP twin and its two baselines
     for model_id in zoo["model_id"]:
         for key in jobs:
             path = tiny_run / "pruned_measures" / model_id / f"{key}.parquet"

@@ -92,7 +92,8 @@ def test_samples_fragility_and_pie(tiny_run):
     assert np.allclose(acc.reindex(merged.index).to_numpy(), merged.to_numpy())
     fragility = pd.read_parquet(tiny_run / "stats" / "fragility.parquet")
     jobs = samples[["method", "schedule"]].drop_duplicates()
-    assert len(jobs) == 6  # 2 methods one-shot and fine-tuned, SNIP at init, IMP
+    # 2 methods one-shot and fine-tuned, SNIP at init, IMP, its AP twin, its two baselines
+    assert len(jobs) == 9
     assert len(fragility) == len(zoo) * len(jobs) * samples["sample"].nunique()
     assert fragility["first_failure_sparsity"].dropna().between(0, 0.9375).all()
     pie = pd.read_parquet(tiny_run / "stats" / "pie.parquet")

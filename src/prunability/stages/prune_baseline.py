@@ -19,13 +19,14 @@ from prunability.stages.common import train_status
 from prunability.train import new_model, snapshot
 
 
-def start_weights(model, spec, data, layout: Layout, model_id: str, source_key: str, seed: int) -> StartWeights:
-    """Every state a baseline may start from; ``model`` holds the trained dense weights."""
+def start_weights(model, spec, data, layout: Layout, model_id: str, source, seed: int) -> StartWeights:
+    """Every state a baseline may start from; ``model`` holds the trained dense weights,
+    ``source`` is the PruningJob whose stored networks are the rounds."""
     device = next(model.parameters()).device
     load = lambda path: io.load_torch(path, str(device))  # noqa: E731
     fresh = snapshot(new_model(dataclasses.replace(spec, seed=seed), data, device))
-    stored = load(layout.pruned_weights(model_id, source_key))
-    rounds = {float(k): v for states in stored.values() for k, v in states.items()}
+    stored = load(layout.pruned_weights(model_id, source.key))
+    rounds = {float(k): v for k, v in stored.get(source.schedule, {}).items()}  # not a one-shot job's fine_tuned
     return StartWeights(fresh=fresh, init=load(layout.init_weights(model_id)),
                         rewind=load(layout.rewind_weights(model_id)), final=snapshot(model), rounds=rounds)
 
@@ -34,7 +35,7 @@ def prune_baseline(out, model, spec, data, config: StudyConfig, layout: Layout, 
     """The baseline ``out.job`` of its source job, one trained network per sparsity of the source."""
     job, source = out.job, out.job.source
     seed = reinit_seed(spec.seed, config.pruning.baselines.seed)
-    starts = start_weights(model, spec, data, layout, model_id, source.key, seed)
+    starts = start_weights(model, spec, data, layout, model_id, source, seed)
     packed = io.load_torch(layout.masks(model_id, source.key), "cpu")
     source_masks = {float(k): unpack_masks(v) for k, v in packed.items()}
     generator = torch.Generator().manual_seed(seed)
