@@ -57,7 +57,7 @@ def zoo(s: SyntheticStudy) -> pd.DataFrame:
             rows.append({
                 "model_id": f"nin-{k:04d}{seed:06x}", "architecture": "nin", "depth": 2 + k % 3, "width": 1.0 + k // 3,
                 "dropout": 0.0, "batchnorm": True, "optimizer": "sgd_momentum", "lr": 0.05, "batch_size": 64,
-                "weight_decay": 0.0, "seed": seed, "status": "converged", "epochs": 10, "steps": 100,
+                "weight_decay": 0.0, "train_fraction": 1.0, "seed": seed, "status": "converged", "epochs": 10, "steps": 100,
                 "train_loss": 0.01, "train_acc": 1.0, "test_loss": 1 - test_acc, "test_acc": test_acc,
                 "generalization_gap": 1.0 - test_acc,
             })
