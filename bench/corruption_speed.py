@@ -7,15 +7,18 @@ whole set in one call per severity, as the corrupt stage does), and
 prints images per second per corruption. The baseline is written below: the
 make_cifar_c.py recipe one image at a time in NumPy / SciPy / PIL (OpenCV,
 scikit-image and ImageMagick are not installed, so their calls are replaced by
-their NumPy/SciPy equivalents; frost uses the same procedural texture, per
-image; spatter's Canny is simplified to a Sobel threshold, which only flatters
-the baseline). Running the baseline on every image would take long, so it runs on a
+their NumPy/SciPy equivalents; frost reads, shrinks and crops a photograph
+per image as the reference does (from --frost-dir, or synthetic photographs
+written to a temporary folder when none is given), frost_procedural uses the
+same procedural texture per image; spatter's Canny is simplified to a Sobel
+threshold, which only flatters the baseline). Running the baseline on every image would take long, so it runs on a
 subset (--baseline-images per corruption and severity) and its rate is
 extrapolated to N images. Per corruption the two sides run alternately for
 --rounds rounds and the fastest round of each is kept, so both see the same
 machine load; the ratios printed are from this one run.
 
     .venv/bin/python bench/corruption_speed.py [--images 10000] [--baseline-images 100] [--rounds 2] [--device cpu]
+        [--names pixelate spatter ...] [--frost-dir data/frost]
 """
 
 from __future__ import annotations
@@ -24,14 +27,16 @@ import argparse
 import io
 import math
 import os
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 from scipy import ndimage
 
-from prunability.corruptions import CORRUPTIONS, SEVERITIES, corrupt_all_severities
+from prunability.corruptions import CORRUPTIONS, SEVERITIES, corrupt_all_severities, frost_photos
 from prunability.corruptions.blur import disk_kernel
 from prunability.corruptions.motion import motion_kernel
 
@@ -133,7 +138,17 @@ def b_snow(x, p):
     return np.clip(x + layer[..., None] + np.rot90(layer, 2)[..., None], 0, 1)
 
 
-def b_frost(x, p):
+FROST_DIR = None  # set in main
+
+
+def b_frost(x, p):  # make_cifar_c.py: read a photograph, shrink it by a fifth, crop, blend
+    photo = frost_photos.read_bgr_as_rgb(Path(FROST_DIR) / frost_photos.USED[RNG.integers(5)])
+    photo = frost_photos.shrink(photo)
+    top, left = RNG.integers(0, photo.shape[0] - 32), RNG.integers(0, photo.shape[1] - 32)
+    return np.clip(p[0] * x + p[1] * photo[top:top + 32, left:left + 32] / 255.0, 0, 1)
+
+
+def b_frost_procedural(x, p):
     haze = np_plasma(32, 2.0)
     crystals = np.zeros(x.shape[:2])
     for _ in range(3):
@@ -236,6 +251,7 @@ BASELINE = {
     "gaussian_blur": lambda x, c: np.clip(np_gauss(x, c), 0, 1),
     "snow": b_snow,
     "frost": b_frost,
+    "frost_procedural": b_frost_procedural,
     "fog": b_fog,
     "brightness": b_brightness,
     "spatter": b_spatter,
@@ -261,10 +277,19 @@ def torch_seconds(name: str, x: torch.Tensor, chunk: int) -> float:
     """Seconds of ``corrupt_all_severities`` on all of ``x`` (in calls of ``chunk`` images)."""
     start = time.perf_counter()
     for block in x.split(chunk or len(x)):
-        corrupt_all_severities(block, name, SEVERITIES, seed=0)
+        corrupt_all_severities(block, name, SEVERITIES, seed=0, frost_dir=FROST_DIR)
     if x.device.type == "cuda":
         torch.cuda.synchronize()
     return time.perf_counter() - start
+
+
+def _synthetic_frost_dir() -> str:
+    """Five pale random photographs (PNG and JPEG, 180-240 pixels) in a temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="frost_"))
+    for k, name in enumerate(frost_photos.USED):
+        pixels = RNG.integers(120, 256, (180 + 15 * k, 240 - 10 * k, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / name)
+    return str(folder)
 
 
 def load() -> str:
@@ -279,21 +304,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the fastest of each side is kept")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
+    parser.add_argument("--names", nargs="*", default=None, help="corruptions to time (default: all registered)")
+    parser.add_argument("--frost-dir", default=None, help="frost photographs (default: synthetic ones, temporary)")
     args = parser.parse_args()
+    global FROST_DIR
+    FROST_DIR = args.frost_dir or _synthetic_frost_dir()
+    names = args.names or CORRUPTIONS.names()
     if args.threads:
         torch.set_num_threads(args.threads)
     gen = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (args.images, 3, 32, 32), dtype=torch.uint8, generator=gen).to(args.device)
     subset = x[: args.baseline_images].permute(0, 2, 3, 1).cpu().numpy()
-    for name in CORRUPTIONS.names():  # warm-up: caches, lazy imports, allocator
-        corrupt_all_severities(x[:8], name, SEVERITIES, seed=0)
+    for name in names:  # warm-up: caches, lazy imports, allocator
+        corrupt_all_severities(x[:8], name, SEVERITIES, seed=0, frost_dir=FROST_DIR)
     print(f"{args.images} random 32x32x3 uint8 images x 5 severities; torch on {args.device} "
           f"({torch.get_num_threads()} threads, {'one call' if not args.chunk else f'calls of {args.chunk}'} "
           f"per severity); per-image NumPy/SciPy baseline on {len(subset)} images, extrapolated; "
           f"{args.rounds} interleaved rounds, fastest kept; {load()}")
     print(f"{'corruption':18s} {'torch img/s':>12s} {'baseline img/s':>15s} {'ratio':>7s}")
     total_torch = total_base = 0.0
-    for name in CORRUPTIONS.names():
+    for name in names:
         fast = slow = math.inf
         for _ in range(args.rounds):  # interleaved, so both sides see the same machine load
             fast = min(fast, torch_seconds(name, x, args.chunk))
@@ -302,7 +332,7 @@ def main() -> None:
         total_base += slow
         rate = args.images * len(SEVERITIES)
         print(f"{name:18s} {rate / fast:12.0f} {rate / slow:15.0f} {slow / fast:7.1f}x", flush=True)
-    print(f"all 19 x 5 on {args.images} images: torch {total_torch:.1f} s, baseline {total_base:.1f} s "
+    print(f"{len(names)} corruptions x 5 on {args.images} images: torch {total_torch:.1f} s, baseline {total_base:.1f} s "
           f"(extrapolated), overall {total_base / total_torch:.1f}x faster; {load()}")
 
 

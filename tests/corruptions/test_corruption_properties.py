@@ -178,6 +178,17 @@ def test_pixelate_equals_pil_box_resizes_exactly(channels):
         assert len(torch.unique(out[0], dim=2)) <= int(32 * c)
 
 
+@pytest.mark.parametrize("size", [(10, 7), (13, 32), (32, 15), (20, 20)])
+def test_pil_box_resize_equals_pil_by_any_factor(size):
+    # factors below 1/2 average three or more pixels (the float64 fixed-point path), the others
+    # one or two (the float32 pair path); both must give PIL's bytes
+    x = rand_uint8((3, 3, 32, 32), seed=7)
+    out = resample.pil_box_resize_8bit(x.double(), *size)
+    for n in range(3):
+        ref = np.array(Image.fromarray(x[n].permute(1, 2, 0).numpy()).resize(size[::-1], Image.BOX))
+        assert np.array_equal(out[n].permute(1, 2, 0).numpy(), ref)
+
+
 def test_pil_box_resize_rounds_after_each_pass():
     # 3 -> 2 pixels: PIL's box takes pixels 0 and 1 (weights 1/2, 1/2) for the first output and
     # pixel 2 for the second; it rounds half up after the horizontal pass and again after the

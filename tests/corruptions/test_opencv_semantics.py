@@ -116,3 +116,10 @@ def test_water_branch_equals_opencv_given_the_same_liquid_layer():
         d = opencv.chamfer_distance_5x5(torch.from_numpy(edges)[None, None])[0, 0].numpy()
         assert np.array_equal(d.astype(np.float32), cv2.distanceTransform(255 - 255 * edges.astype(np.uint8), cv2.DIST_L2, 5)), k
         assert np.array_equal(got[k], _opencv_water(cv2, x8[k], liquids[k], 0.5)), k
+
+
+def test_separable_sobel_equals_the_3x3_kernels_with_replicated_borders():
+    x = torch.randint(0, 256, (2, 1, 9, 7), generator=torch.Generator().manual_seed(0)).double()
+    gx, gy = opencv.sobel3x3(x)
+    assert torch.equal(gx, opencv.filter3x3(x, opencv.SOBEL_X, "replicate"))
+    assert torch.equal(gy, opencv.filter3x3(x, opencv.SOBEL_Y, "replicate"))

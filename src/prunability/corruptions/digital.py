@@ -136,7 +136,7 @@ def pixelate(x: torch.Tensor, factor: float, generator: torch.Generator) -> torc
     h, w = x.shape[-2:]
     v = torch.floor(x.clamp(0.0, 1.0) * 255 + 0.5)
     small = pil_box_resize_8bit(v, int(h * factor), int(w * factor))
-    return pil_box_resize_8bit(small, h, w) / 255
+    return pil_box_resize_8bit(small, h, w).to(x.dtype) / 255
 
 
 @register_corruption("jpeg_compression", "digital", (80, 65, 58, 50, 40))

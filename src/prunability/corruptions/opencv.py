@@ -61,6 +61,18 @@ def blur3x3_uint8(x: torch.Tensor) -> torch.Tensor:
     return torch.floor((box_sum3x3(x) + 4) * 7282 / 65536)
 
 
+def sobel3x3(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``cv2.Sobel`` dx and dy (aperture 3) with BORDER_REPLICATE, separably: a central
+    difference along one axis and the [1, 2, 1] smoothing along the other (SOBEL_X, SOBEL_Y)."""
+    h, w = x.shape[-2:]
+    p = F.pad(x, (1, 1, 1, 1), mode="replicate")
+    diff_x = p[..., :, 2:w + 2] - p[..., :, 0:w]  # (H + 2) x W
+    smooth_x = p[..., :, 0:w] + 2 * p[..., :, 1:w + 1] + p[..., :, 2:w + 2]
+    gx = diff_x[..., 0:h, :] + 2 * diff_x[..., 1:h + 1, :] + diff_x[..., 2:h + 2, :]
+    gy = smooth_x[..., 2:h + 2, :] - smooth_x[..., 0:h, :]
+    return gx, gy
+
+
 def canny(gray8: torch.Tensor, low: float = 50, high: float = 150) -> torch.Tensor:
     """``cv2.Canny(gray8, low, high)`` (aperture 3, L1 gradient) as booleans, N x 1 x H x W.
 
@@ -72,8 +84,7 @@ def canny(gray8: torch.Tensor, low: float = 50, high: float = 150) -> torch.Tens
     neighbour before it and >= the one after it (diagonal: > both); then
     hysteresis: kept pixels 8-connected to one with magnitude > high.
     """
-    gx = filter3x3(gray8, SOBEL_X, "replicate")
-    gy = filter3x3(gray8, SOBEL_Y, "replicate")
+    gx, gy = sobel3x3(gray8.to(torch.float32))  # integers below 2**11: exact in float32
     mag = gx.abs() + gy.abs()
     padded = F.pad(mag, (1, 1, 1, 1))
     h, w = mag.shape[-2:]
@@ -92,11 +103,27 @@ def canny(gray8: torch.Tensor, low: float = 50, high: float = 150) -> torch.Tens
                        (mag > neighbour(-1, -1)) & (mag > neighbour(1, 1)))))
     weak = peak & (mag > low)
     edges = weak & (mag > high)
-    for _ in range(h * w):  # hysteresis: grow strong edges along weak ones
-        grown = weak & (F.max_pool2d(edges.to(mag.dtype), 3, 1, 1) > 0)
-        if torch.equal(grown, edges):
+    return hysteresis(edges, weak & ~edges)
+
+
+def dilate3x3(mask: torch.Tensor) -> torch.Tensor:
+    """Boolean 3 x 3 dilation (8-neighbourhood), nothing outside the image."""
+    h, w = mask.shape[-2:]
+    p = F.pad(mask, (1, 1, 1, 1))
+    rows = p[..., :, 0:w] | p[..., :, 1:w + 1] | p[..., :, 2:w + 2]
+    return rows[..., 0:h, :] | rows[..., 1:h + 1, :] | rows[..., 2:h + 2, :]
+
+
+def hysteresis(strong: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+    """``strong`` plus every candidate 8-connected to it through candidates (Canny's edge
+    tracking), grown one ring at a time until nothing joins."""
+    edges = strong.clone()
+    while candidates.any():
+        grown = candidates & dilate3x3(edges)
+        if not grown.any():
             break
-        edges = grown
+        edges |= grown
+        candidates = candidates & ~grown
     return edges
 
 

@@ -90,11 +90,39 @@ def _box_fixed_np(in_size: int, out_size: int) -> np.ndarray:
     return np.floor(0.5 + _box_matrix_np(in_size, out_size) * (1 << PIL_PRECISION_BITS))
 
 
-def _fixed_pass(matrix: np.ndarray, v: torch.Tensor, axis: int) -> torch.Tensor:
-    """One 1-D pass of Pillow's 8-bit resampler along ``axis`` (-1 columns, -2 rows) of
-    integer-valued float64 ``v``: ``clip8((sum k_i v_i + 2**21) >> 22)``. Every sum is an
-    integer below 2**53, so float64 holds it exactly and ``floor`` is the shift."""
-    k = torch.as_tensor(matrix, dtype=v.dtype, device=v.device)
+@lru_cache(maxsize=256)
+def _pair_sum_np(in_size: int, out_size: int) -> np.ndarray | None:
+    """When every output pixel of the 8-bit BOX resize is one input pixel (weight 2**22) or the
+    mean of two (2**21 each), the out x in matrix S with S @ v = a + b (a + a for one pixel):
+    then Pillow's ``(k a + k b + 2**21) >> 22`` is ``floor((a + b + 1) / 2)``. Else None."""
+    k = _box_fixed_np(in_size, out_size)
+    full, half = 1 << PIL_PRECISION_BITS, 1 << (PIL_PRECISION_BITS - 1)
+    out = np.zeros_like(k)
+    for j, row in enumerate(k):
+        taps = np.flatnonzero(row)
+        if len(taps) == 1 and row[taps[0]] == full:
+            out[j, taps[0]] = 2
+        elif len(taps) == 2 and (row[taps] == half).all():
+            out[j, taps] = 1
+        else:
+            return None
+    return out
+
+
+def _fixed_pass(v: torch.Tensor, in_size: int, out_size: int, axis: int) -> torch.Tensor:
+    """One 1-D pass of Pillow's 8-bit resampler along ``axis`` (-1 columns, -2 rows) of the
+    integer-valued ``v``: ``clip8((sum k_i v_i + 2**21) >> 22)``.
+
+    BOX resizes by factors in [1/2, oo) average one or two pixels: those run as a float32
+    matrix of sums (integers below 2**24, exact) and a halving. Others sum in float64, every
+    partial sum an integer below 2**53 (exact), and ``floor`` is the shift."""
+    pairs = _pair_sum_np(in_size, out_size)
+    if pairs is not None:
+        m = torch.as_tensor(pairs, dtype=torch.float32, device=v.device)
+        acc = v.to(torch.float32) @ m.T if axis == -1 else m @ v.to(torch.float32)
+        return torch.floor((acc + 1) * 0.5)
+    k = torch.as_tensor(_box_fixed_np(in_size, out_size), dtype=torch.float64, device=v.device)
+    v = v.to(torch.float64)
     acc = v @ k.T if axis == -1 else k @ v
     return torch.floor((acc + (1 << (PIL_PRECISION_BITS - 1))) / (1 << PIL_PRECISION_BITS)).clamp_(0, 255)
 
@@ -102,18 +130,19 @@ def _fixed_pass(matrix: np.ndarray, v: torch.Tensor, axis: int) -> torch.Tensor:
 def pil_box_resize_8bit(v: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """``PIL.Image.resize((width, height), Image.BOX)`` of 8-bit images, bit for bit.
 
-    ``v`` holds integers 0..255 (any float dtype with 53-bit mantissa: float64),
-    N x C x H x W. Pillow (``ImagingResampleInner``) resamples in two 1-D passes,
-    horizontal first, each only where the size changes, and each ends in an 8-bit
-    image: weights in 22-bit fixed point, ``+ 2**21``, shift right by 22, clip to
-    0..255. So the result is rounded twice, not once -- a float resize rounded at
-    the end differs by one level on up to a quarter of the values.
+    ``v`` holds integers 0..255 (any float dtype), N x C x H x W; the result
+    holds integers too, in float32 or float64. Pillow (``ImagingResampleInner``)
+    resamples in two 1-D passes, horizontal first, each only where the size
+    changes, and each ends in an 8-bit image: weights in 22-bit fixed point,
+    ``+ 2**21``, shift right by 22, clip to 0..255. So the result is rounded
+    twice, not once -- a float resize rounded at the end differs by one level
+    on up to a quarter of the values.
     """
     h, w = v.shape[-2:]
     if int(width) != w:
-        v = _fixed_pass(_box_fixed_np(w, int(width)), v, -1)
+        v = _fixed_pass(v, w, int(width), -1)
     if int(height) != h:
-        v = _fixed_pass(_box_fixed_np(h, int(height)), v, -2)
+        v = _fixed_pass(v, h, int(height), -2)
     return v
 
 
