@@ -152,6 +152,8 @@ class MeasureConfig:
     perturbation_samples: int
     noise_draws_per_pass: int
     coherence_samples: int
+    instability_points: int
+    instability_k_step: int
     intrinsic_dim_samples: int
     twonn_discard_fraction: float
 

@@ -31,6 +31,7 @@ from prunability.measures import coherence as _coherence  # noqa: F401,E402
 from prunability.measures import dead_neurons as _dead_neurons  # noqa: F401,E402
 from prunability.measures import features as _features  # noqa: F401,E402
 from prunability.measures import intrinsic_dim as _intrinsic_dim  # noqa: F401,E402
+from prunability.measures import instability as _instability  # noqa: F401,E402
 
 __all__ = [
     "MEASURES", "Measure", "MeasureContext", "MeasureFailed", "MeasureResult", "compute_measures",

@@ -36,6 +36,7 @@ class MeasureFailed(Exception):
 NEEDS = {
     "init": "initial weights",
     "history": "training history (per-epoch losses and milestone steps)",
+    "training": "spec, training protocol and training split (to train copies of it)",
 }
 
 
@@ -100,6 +101,9 @@ class MeasureContext:
     train_size: int | None = None  # m, the full training-set size (default: the subset's size)
     train_batch_size: int = 64  # the minibatch size the model was trained with (gradient noise)
     cache: dict[str, Any] = field(default_factory=dict)
+    spec: Any = None  # the model's ModelSpec, to train copies of it (instability)
+    training: Any = None  # the study's TrainingConfig (the zoo's protocol)
+    data: Any = None  # the PreparedData the model trained on (its train_fraction subset)
 
     @property
     def device(self) -> torch.device:
@@ -115,6 +119,8 @@ class MeasureContext:
             return self.init_model is not None
         if need == "history":
             return self.history is not None and self.milestones is not None
+        if need == "training":
+            return self.spec is not None and self.training is not None and self.data is not None
         raise KeyError(need)
 
     def generator(self) -> torch.Generator:
