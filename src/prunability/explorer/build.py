@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from prunability.explorer import geometry, measures, methods, page, samples, sprites
+from prunability.explorer import ap, geometry, measures, methods, page, samples, sprites
 from prunability.explorer.inputs import GEOMETRY_COLUMNS, StudyInputs, load
 from prunability.layout import Layout
 
@@ -82,6 +82,7 @@ def collect(inputs: StudyInputs) -> dict:
         "geometry": geo, "geometry_missing": None if geo else geometry_gap(inputs),
         "samples": samples_payload(inputs, geo),
         "measures": measures.payload(inputs.kendall, inputs.cmi, inputs.measures, zoo, inputs.varied_hparams),
+        "ap": ap.payload(inputs.pruning),
     }
     data["notes"] = notes_for(inputs, data)
     return data

@@ -86,7 +86,8 @@ def curves(s: SyntheticStudy, z: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
                 pruning.append(pd.DataFrame({"model_id": z["model_id"], "method": method, "schedule": "one_shot", "sparsity": p,
                                              "kept": 100 - int(100 * p), "prunable": 100, "kept_fraction": 1 - p,
                                              "flops": 1000, "flops_kept": int(1000 * (1 - p)), "split": split,
-                                             "loss": 1 - a, "accuracy": a}))
+                                             "loss": 1 - a, "accuracy": a, "ap": False,
+                                             "dnr": 0.5 - 0.3 * p}))  # dead-neuron rate falls with sparsity
             for corruption in ("none",) + s.corruptions:
                 for sev in (0,) if corruption == "none" else s.severities:
                     a = accuracy(s, base, rank, p, sev) * (1 + 0.02 * s.rng.standard_normal(len(base)))

@@ -386,6 +386,49 @@
     });
   }
 
+  // ---- 5. Activate-while-Pruning and dead neurons ----
+  function byJob(cols) {
+    const jobs = new Map();
+    cols.job.forEach((j, i) => { if (!jobs.has(j)) jobs.set(j, []); jobs.get(j).push(i); });
+    return jobs;
+  }
+
+  function initAp() {
+    const A = DATA.ap;
+    if (!A) { missing("view-ap", "No dead-neuron rates in the pruning table (a study run before they were recorded): nothing to draw here."); return; }
+    const P = A.pairs, pairTraces = [];
+    let k = 0;
+    for (const [job, idx] of byJob(P)) {
+      const pct = (v) => (v === null ? null : 100 * v);
+      const y = idx.map((i) => pct(P.accuracy_diff[i]));
+      pairTraces.push({
+        x: idx.map((i) => P.sparsity[i]), y, name: job, type: "scatter", mode: "lines+markers", line: { color: color(k++) },
+        error_y: { type: "data", symmetric: false, array: idx.map((i, j) => (P.ci_high[i] === null ? 0 : pct(P.ci_high[i]) - y[j])),
+                   arrayminus: idx.map((i, j) => (P.ci_low[i] === null ? 0 : y[j] - pct(P.ci_low[i]))) },
+        customdata: idx.map((i) => P.n_models[i]),
+        hovertemplate: job + "<br>sparsity %{x:.4f}<br>AP − twin %{y:.2f} points<br>%{customdata} models<extra></extra>",
+      });
+    }
+    Plotly.newPlot("ap-pairs", pairTraces, {
+      title: { text: "Test accuracy, AP − without AP (points)" }, height: 400, margin: { t: 50, l: 60, r: 20, b: 50 },
+      xaxis: { title: { text: "sparsity" } }, yaxis: { title: { text: "points" }, zeroline: true },
+      annotations: pairTraces.length ? [] : [{ text: "no AP jobs in this study", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
+    }, CONFIG);
+    const D = A.dnr, dnrTraces = [];
+    k = 0;
+    for (const [job, idx] of byJob(D)) {
+      dnrTraces.push({
+        x: idx.map((i) => D.sparsity[i]), y: idx.map((i) => D.mean_dnr[i]), name: job, type: "scatter", mode: "lines+markers",
+        line: { color: color(k++), dash: D.ap[idx[0]] ? "dash" : "solid" },
+        hovertemplate: job + "<br>sparsity %{x:.4f}<br>DNR %{y:.4f}<extra></extra>",
+      });
+    }
+    Plotly.newPlot("ap-dnr", dnrTraces, {
+      title: { text: "Dead-neuron rate vs sparsity" }, height: 400, margin: { t: 50, l: 60, r: 20, b: 50 },
+      xaxis: { title: { text: "sparsity" } }, yaxis: { title: { text: "fraction of ReLU outputs that are zero" } },
+    }, CONFIG);
+  }
+
   function initHeader() {
     $("title").textContent = `prunability explorer: ${DATA.study}`;
     $("subtitle").textContent = `${DATA.n_models} models; built ${DATA.built}.`;
@@ -397,5 +440,6 @@
   initGeometry();
   renderSamples();
   initMeasures();
+  initAp();
   window.explorer = { state, data: DATA, chooseMethod };
 })();
