@@ -68,9 +68,13 @@ def pruning_table(zoo: pd.DataFrame) -> pd.DataFrame:
         for schedule, base in (("imp_weight_rewind", 0.8), ("imp_weight_rewind.random_reinit", 0.7)):
             for split in ("train", "test"):
                 rows.append((m, "global_magnitude", schedule, 0.9375, 10, 160, 0.0625, 100, 7, split, 0.5,
-                             base + rng.normal(0, 0.02)))
+                             base + rng.normal(0, 0.02), 0.5))
+    for m in zoo["model_id"]:  # lamp's IMP rounds: DNR falls with sparsity, with noise smaller than the steps
+        for s in (0.0, 0.5, 0.75, 0.875):
+            rows.append((m, "lamp", "imp_weight_rewind", s, 10, 160, 1 - s, 100, 7, "train", 0.5, 0.9,
+                         0.5 - 0.1 * s + rng.normal(0, 0.001)))
     frame = pd.DataFrame(rows, columns=["model_id", "method", "schedule", "sparsity", "kept", "prunable",
-                                        "kept_fraction", "flops", "flops_kept", "split", "loss", "accuracy"])
+                                        "kept_fraction", "flops", "flops_kept", "split", "loss", "accuracy", "dnr"])
     return zoo[["model_id", *schemas.HPARAM_NAMES]].merge(frame, on="model_id")
 
 
@@ -178,3 +182,13 @@ def test_job_contrast_equals_a_paired_groupby(study):
     assert verdicts.loc["rewind", "verdict"] == "reproduced" and verdicts.loc["rewind", "n"] == 24
     with pytest.raises(KeyError, match=r"its sparsities: \[0.9375\]"):
         evaluate(findings_config([claim("x", "job_contrast", {**params, "sparsity": 0.5})]), root)
+
+
+def test_dnr_trend_is_minus_one_when_the_rate_falls_every_round(study):
+    root, *_ = study
+    verdicts = evaluate(findings_config([claim("dnr", "dnr_trend", {"method": "lamp", "schedule": "imp_weight_rewind"},
+                                               "below", 0.0)]), root).set_index("claim_id")
+    row = verdicts.loc["dnr"]
+    assert row["estimate"] == pytest.approx(-1.0) and row["n"] == 24
+    assert row["verdict"] == "reproduced"  # every resample's mean is −1: the interval is [−1, −1] < 0
+    assert json.loads(row["details"])["mean DNR at sparsity 0.5"] == pytest.approx(0.45, abs=0.002)

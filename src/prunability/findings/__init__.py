@@ -14,12 +14,13 @@ writes the suite's report.
 * :mod:`~prunability.findings.trend` — τ between a hyperparameter and a measure
 * :mod:`~prunability.findings.advantage` — one measure's τ minus its best competitor's
 * :mod:`~prunability.findings.methods` — pruning methods compared (Li et al. 2022)
-* :mod:`~prunability.findings.jobs` — two pruning jobs compared network for network (lottery baselines)
+* :mod:`~prunability.findings.jobs` — two pruning jobs compared network for network (lottery baselines, AP)
+* :mod:`~prunability.findings.dead_neurons` — the dynamic dead-neuron rate against sparsity (AP)
 * :mod:`~prunability.findings.variants` — the studies behind a findings config
 """
 
 # Importing the evaluator modules registers them.
-from prunability.findings import advantage, correlation, jobs, methods, trend  # noqa: F401
+from prunability.findings import advantage, correlation, dead_neurons, jobs, methods, trend  # noqa: F401
 from prunability.findings.claims import Claim, Criterion, Findings, load, parse
 from prunability.findings.evaluate import evaluate
 from prunability.findings.registry import EVALUATORS, Estimate
