@@ -81,17 +81,16 @@ def stage_files(stage: str, root: Path = PACKAGE_DIR) -> tuple[Path, ...]:
 # The config keys each stage's results depend on, declared once: hashed into the
 # stage's rule parameters, so changing one reruns exactly these stages. Keys that
 # only say which jobs exist (pruning.methods, corruptions.names for corrupt) are
-# left out: they add or remove jobs, the others' results stay valid. Statistics
+# left out ("-section.key" drops one key of a declared section): they add or remove jobs, the others' results stay valid. Statistics
 # writes the whole config beside its tables, so it reads all of it.
 STAGE_CONFIG = {
     "prepare": ["dataset"],
     "corrupt": ["corruptions.severities", "corruptions.seed", "corruptions.source", "corruptions.released_dir"],
-    "train": ["training.milestones", "training.rewind_step", "training.channels_last", "training.difficulty_scores",
-              "training.score_epoch", "evaluation"],
+    "train": ["training", "-training.checkpoint_every", "evaluation"],
     "prune": ["pruning.sparsities", "pruning.include_biases", "pruning.include_norm", "pruning.seed",
               "pruning.score_batches", "pruning.score_batch_size", "pruning.synflow_rounds", "pruning.finetune_epochs",
               "pruning.finetune_lr", "pruning.imp", "pruning.baselines", "pruning.iterative", "pruning.ap", "training",
-              "evaluation"],
+              "-training.checkpoint_every", "evaluation"],
     "evaluate": ["corruptions.names", "corruptions.severities", "evaluation"],
     "measures": ["measures", "pruning.include_biases", "pruning.include_norm", "evaluation"],
     "aggregate": [],
@@ -110,6 +109,8 @@ NOT_STAGE_CONFIG = {
     "training.checkpoint_every": "how often a resume point is saved; results are equal (tests/workflow/test_resume.py)",
     "pruning.methods": "which one-shot jobs exist", "pruning.at_init": "which at-init jobs exist",
     "corruptions.names": "which corrupt jobs exist (the evaluate stage reads it)",
+    "corruptions.frost_dir": "where frost's photographs are: checked by their SHA-256, the images shape the result",
+    "corruptions.frost_download": "whether a missing photograph may be fetched; the same checked file either way",
     "findings": "read by the findings report (python -m prunability findings), not by the study's stages",
 }
 
@@ -125,7 +126,13 @@ def stage_settings(stage: str, raw: Mapping[str, Any]) -> str:
     """What ``stage``'s results depend on besides its input files, as one string for a
     Snakemake ``params`` entry: its code version and the config keys it reads."""
     keys = STAGE_CONFIG[stage]
-    values = dict(raw) if "*" in keys else {key: _lookup(raw, key) for key in keys}
+    if "*" in keys:
+        values = dict(raw)
+    else:  # "section", or "section.key"; "-section.key" leaves one key of a section out
+        values = {key: _lookup(raw, key) for key in keys if not key.startswith("-")}
+        for excluded in (k[1:] for k in keys if k.startswith("-")):
+            section, _, leaf = excluded.rpartition(".")
+            values[section] = {k: v for k, v in (values.get(section) or {}).items() if k != leaf}
     return json.dumps({"code": code_version(stage), **values}, sort_keys=True, default=str)
 
 
