@@ -11,6 +11,7 @@ import yaml
 from scipy import stats as scipy_stats
 
 from prunability import io, schemas
+from prunability.config import ConfigError
 from prunability.findings import evaluate, parse
 from prunability.layout import Layout
 from prunability.stats.study import statistics_tables
@@ -166,7 +167,7 @@ def test_method_contrast_equals_a_groupby_and_checks_the_clean_premise(study):
 
 def test_a_claim_on_a_measure_the_study_lacks_names_the_fix(study):
     root, *_ = study
-    with pytest.raises(KeyError, match="measures.names"):
+    with pytest.raises(ConfigError, match=r"findings claim x \(hyperparameter_tau\): .*measures.names"):
         evaluate(findings_config([claim("x", "hyperparameter_tau", {"hyperparameter": "width", "measure": "absent"})]), root)
 
 
@@ -180,7 +181,7 @@ def test_job_contrast_equals_a_paired_groupby(study):
     verdicts = evaluate(findings_config([claim("rewind", "job_contrast", params)]), root).set_index("claim_id")
     assert verdicts.loc["rewind", "estimate"] == pytest.approx(expected) and expected == pytest.approx(0.1, abs=0.02)
     assert verdicts.loc["rewind", "verdict"] == "reproduced" and verdicts.loc["rewind", "n"] == 24
-    with pytest.raises(KeyError, match=r"its sparsities: \[0.9375\]"):
+    with pytest.raises(ConfigError, match=r"its sparsities: \[0.9375\]"):
         evaluate(findings_config([claim("x", "job_contrast", {**params, "sparsity": 0.5})]), root)
 
 

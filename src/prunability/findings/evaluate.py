@@ -13,6 +13,7 @@ import json
 import pandas as pd
 
 from prunability import schemas
+from prunability.config import ConfigError
 from prunability.findings.claims import Claim, Findings
 from prunability.findings.registry import EVALUATORS, Estimate
 from prunability.findings.tables import Run, StudyTables
@@ -42,7 +43,10 @@ def evaluate(findings: Findings, results_root, wall_seconds: float | None = None
     rows = []
     for claim in findings.claims:
         evaluator = EVALUATORS.get(claim.evaluator)
-        estimate = evaluator.run(tables, claim.params, resamples=findings.resamples, seed=findings.seed)
+        try:
+            estimate = evaluator.run(tables, claim.params, resamples=findings.resamples, seed=findings.seed)
+        except KeyError as missing:  # the claim asks for a measure, method or column this study lacks
+            raise ConfigError(f"findings claim {claim.id} ({claim.evaluator}): {missing.args[0]}") from None
         verdict = verdict_of(estimate, claim)
         rows.append((findings.study.study, claim.id, claim.paper, claim.claim, evaluator.describe(claim.params),
                      estimate.value, estimate.low, estimate.high, estimate.n, claim.criterion.text,
