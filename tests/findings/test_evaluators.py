@@ -90,6 +90,12 @@ def study(tmp_path_factory):
     io.write_parquet(robustness_table(zoo), layout.table("robustness"), schemas.STUDY["robustness"])
     pruning = pruning_table(zoo)
     pruning.to_parquet(layout.table("pruning"))  # only the columns the evaluator reads are needed
+    # feature length falls with sparsity on every model but the first, where it rises
+    pm = pd.DataFrame([(m, "global_magnitude", sched, s, "feature_length", (1 + s if i == 0 else 5 - s) + 0.01 * i, 0.0, None)
+                       for i, m in enumerate(zoo["model_id"]) for sched in ("one_shot", "fine_tuned")
+                       for s in (0.0, 0.5, 0.9)],
+                      columns=["model_id", "method", "schedule", "sparsity", "measure", "value", "seconds", "reason"])
+    pm.to_parquet(layout.table("pruned_measures"))
     tables = statistics_tables(zoo, measures, ["generalization_gap", "test_loss"], AXES, False, 2,
                                min_ess=1, resamples=200, seed=0)
     for name in ("kendall", "granulated", "cmi"):
@@ -193,3 +199,13 @@ def test_dnr_trend_is_minus_one_when_the_rate_falls_every_round(study):
     assert row["estimate"] == pytest.approx(-1.0) and row["n"] == 24
     assert row["verdict"] == "reproduced"  # every resample's mean is −1: the interval is [−1, −1] < 0
     assert json.loads(row["details"])["mean DNR at sparsity 0.5"] == pytest.approx(0.45, abs=0.002)
+
+
+def test_sparsity_trend_is_the_mean_of_per_model_taus(study):
+    root, zoo, _ = study
+    verdicts = evaluate(findings_config([claim("length", "sparsity_trend", {"method": "global_magnitude",
+                                                                            "measure": "feature_length"}, "below")]), root)
+    row = verdicts.iloc[0]
+    n = len(zoo)
+    assert row["n"] == n and row["estimate"] == pytest.approx((1 - (n - 1)) / n)  # one model +1, the rest −1
+    assert row["verdict"] == "reproduced" and row["ci_high"] < 0

@@ -80,8 +80,8 @@ def method_contrast(tables: StudyTables, params, *, resamples: int, seed: int) -
 def sparsity_trend(tables: StudyTables, params, *, resamples: int, seed: int) -> Estimate:
     method, measure, schedule = params["method"], params["measure"], params["schedule"]
     pm = tables.table("pruned_measures")
-    pm = pm[(pm["method"] == method) & (pm["measure"] == measure) & pm["model_id"].isin(tables.models["model_id"])
-            & pm["schedule"].isin([schedule, "dense"] if schedule != "one_shot" else [schedule])]
+    pm = pm[(pm["method"] == method) & (pm["measure"] == measure) & (pm["schedule"] == schedule)  # incl. its dense point
+            & pm["model_id"].isin(tables.models["model_id"])]
     if pm.empty:
         raise KeyError(f"the pruned_measures table has no {measure!r} rows for method {method!r} ({schedule})")
     taus = (pm.dropna(subset=["value"]).groupby("model_id")
