@@ -1,0 +1,289 @@
+"""Training a group of zoo models together, each ending where it would end alone.
+
+Models whose hyperparameters differ only in ``BATCHABLE_AXES`` (learning rate,
+weight decay, dropout rate, training-set share) and seed share a structure
+and a batch size, so they train as one stacked network
+(:class:`prunability.stacked.StackedNetworks`). Each keeps everything that
+makes it itself, as :func:`prunability.train.train_model` defines it:
+
+- its initialization (``new_model``: seeded by its seed) and its batch order
+  (a generator seeded by its seed, drawn by ``train._batches``);
+- its dropout masks, from its own copy of the global RNG state as it stands
+  after its initialization (on CPU: the very draws it would make alone);
+- its learning rate and weight decay, and its own SGD momentum state;
+- its own epochs: every global step, each running model takes the next batch
+  of its own epoch; a model whose epoch ends is evaluated alone (the history
+  row of ``train._epoch_row``, dynamic dead-neuron rates included), its
+  milestones and status recorded by ``train._record_epoch``, its checkpoint
+  written in ``train_model``'s format, and it stops at the target
+  cross-entropy or ``max_epochs`` while the others go on;
+- its rewind snapshot after ``training.rewind_step`` steps.
+
+A step's models are grouped by batch length (the last batch of an epoch is
+short, and a batch-norm batch cannot be padded), one stacked step per length.
+
+Divergence is detected without a host synchronisation per step: each step
+raises a device-side flag per model where the loss is not finite, read once
+at the model's epoch end. A model whose flag is up leaves the stack and is
+trained alone by ``train_model`` from its last checkpoint (or from the start
+without one), which stops before its first non-finite step exactly as a lone
+run does; the stacked steps taken past that point are discarded.
+
+Equivalence is up to float rounding: the stacked convolutions are grouped
+convolutions and the update is computed on the stacked tensors, so weights
+agree with a lone run within float tolerance, not bit for bit, and a run
+that trains for many epochs accumulates those differences. On CUDA, dropout
+masks come from a per-model CUDA generator seeded by the model's seed (a lone
+run uses the fused dropout kernel, whose draws cannot be reproduced).
+Channels-last layout (``training.channels_last``) is not applied to stacks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import torch
+
+from prunability import io
+from prunability.config import TrainingConfig
+from prunability.data.split import PreparedData, as_float
+from prunability.optimizers import OPTIMIZERS
+from prunability.stacked import StackedNetworks
+from prunability.train import (TrainResult, _batches, _checkpoint, _epoch_row, _record_epoch, _resume, new_model,
+                               snapshot, train_model)
+from prunability.zoo import ModelSpec
+
+BATCHABLE_AXES = frozenset({"lr", "weight_decay", "dropout", "train_fraction"})
+MOMENTUM = {"sgd": 0.0, "sgd_momentum": 0.9}  # the optimizers a stack implements (prunability.optimizers)
+
+
+def group_key(spec: ModelSpec) -> tuple:
+    """Models with equal keys share a structure, batch size and optimizer: they can train stacked."""
+    return tuple(sorted((k, v) for k, v in spec.hparams.items() if k not in BATCHABLE_AXES))
+
+
+def groups(specs: list[ModelSpec]) -> list[list[int]]:
+    """Indices of ``specs`` by group key, in order of first appearance."""
+    by_key: dict[tuple, list[int]] = defaultdict(list)
+    for i, spec in enumerate(specs):
+        by_key[group_key(spec)].append(i)
+    return list(by_key.values())
+
+
+def train_models(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], device: torch.device,
+                 eval_batch_size: int = 1024, checkpoint_paths: list | None = None,
+                 difficulty=None) -> list[TrainResult]:
+    """Every model of ``specs`` (``datas[i]`` the data model i sees) as ``train_model`` trains
+    it; models of one group (``groups``) train stacked, others alone."""
+    paths = checkpoint_paths or [None] * len(specs)
+    results: list[TrainResult | None] = [None] * len(specs)
+    for group in groups(specs):
+        if len(group) > 1 and specs[group[0]].optimizer in MOMENTUM:
+            done = train_group([specs[i] for i in group], cfg, [datas[i] for i in group], device,
+                               eval_batch_size, [paths[i] for i in group], difficulty)
+        else:
+            done = [train_model(specs[i], cfg, datas[i], device, eval_batch_size, paths[i], difficulty) for i in group]
+        for i, result in zip(group, done):
+            results[i] = result
+    return results
+
+
+@dataclass
+class _Member:
+    """One model of a stack: what it has alone (real model for evaluation and
+    checkpoints, batch-order generator, dropout RNG) and its place in the stack."""
+
+    spec: ModelSpec
+    data: PreparedData
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    rng: torch.Generator
+    result: TrainResult
+    path: object
+    x: torch.Tensor
+    y: torch.Tensor
+    row: int = -1
+    batches: list = field(default_factory=list)
+    pos: int = 0
+    zeros: list = field(default_factory=list)  # ReLU zero counts per input, this epoch's passes
+    max_epochs: int = 0
+
+    @property
+    def running(self) -> bool:
+        return self.result.status == "max_epochs" and self.result.epochs < self.max_epochs
+
+    def next_index(self) -> torch.Tensor:
+        return self.batches[self.pos]
+
+
+def _member(spec: ModelSpec, data: PreparedData, cfg: TrainingConfig, device: torch.device, path) -> _Member:
+    """A model set up as ``train_model`` sets it up (init, optimizer, generator, resume)."""
+    model = new_model(spec, data, device)
+    optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    generator = torch.Generator().manual_seed(spec.seed)
+    result = _resume(path, model, optimizer, generator, device) or TrainResult(
+        init_state=snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
+    if cfg.rewind_step == 0 and result.rewind_state is None:
+        result.rewind_state, result.rewind_step = result.init_state, 0
+    if device.type == "cuda":
+        rng = torch.Generator(device=device).manual_seed(spec.seed)
+    else:  # the global RNG as the model would use it alone: after its init (or as its checkpoint saved it)
+        rng = torch.Generator().set_state(torch.get_rng_state())
+    return _Member(spec, data, model, optimizer, generator, rng, result, path,
+                   data.split.x_train.to(device), data.split.y_train.to(device), max_epochs=cfg.max_epochs)
+
+
+def train_group(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], device: torch.device,
+                eval_batch_size: int = 1024, checkpoint_paths: list | None = None,
+                difficulty=None) -> list[TrainResult]:
+    """Train models that share ``group_key`` (and an optimizer of ``MOMENTUM``) stacked."""
+    if len({group_key(s) for s in specs}) != 1 or specs[0].optimizer not in MOMENTUM:
+        raise ValueError("train_group needs models of one group (train_batched.group_key) trained by "
+                         f"{' or '.join(MOMENTUM)}; use train_models to group them")
+    device = torch.device(device)
+    paths = checkpoint_paths or [None] * len(specs)
+    members = [_member(s, d, cfg, device, p) for s, d, p in zip(specs, datas, paths)]
+    return _GroupRun(members, cfg, device, eval_batch_size, difficulty).run()
+
+
+class _GroupRun:
+    """The global step loop over a group's running members."""
+
+    def __init__(self, members: list[_Member], cfg: TrainingConfig, device, eval_batch_size: int, difficulty):
+        self.members, self.cfg, self.device = members, cfg, device
+        self.eval_batch_size, self.difficulty = eval_batch_size, difficulty
+        self.precision = cfg.precision.active(device)
+        self.momentum = MOMENTUM[members[0].spec.optimizer]
+        self.observe = {}
+        for m in members:
+            self.observe[id(m)] = None if difficulty is None else (
+                lambda *a, r=m.result: difficulty.observe(r.scores, *a))
+        self.running = [m for m in members if m.running]
+        self.stack: StackedNetworks | None = None
+        self.diverged: list[_Member] = []
+
+    def run(self) -> list[TrainResult]:
+        if self.running:
+            template = next((m.model for m in self.running if m.spec.dropout > 0), self.running[0].model)
+            momentum = [self._momentum_of(m) for m in self.running]
+            self.stack = StackedNetworks(template, [m.model for m in self.running], momentum)
+            self._index()
+            for m in self.running:
+                self._start_epoch(m)
+        while self.running:
+            self._global_step()
+        for m in self.members:
+            if m in self.diverged:
+                m.result = train_model(m.spec, self.cfg, m.data, self.device, self.eval_batch_size, m.path,
+                                       self.difficulty)
+            else:
+                self._finish(m)
+        return [m.result for m in self.members]
+
+    def _index(self) -> None:
+        for row, m in enumerate(self.running):
+            m.row = row
+        self.nonfinite = torch.zeros(len(self.running), dtype=torch.bool, device=self.device)
+
+    def _momentum_of(self, m: _Member) -> torch.Tensor | None:
+        buffers = [m.optimizer.state.get(p, {}).get("momentum_buffer") for p in m.model.parameters()]
+        if any(b is None for b in buffers):
+            return None
+        return torch.cat([b.reshape(-1) for b in buffers])
+
+    def _start_epoch(self, m: _Member) -> None:
+        m.batches, m.pos, m.zeros = list(_batches(len(m.x), m.spec.batch_size, m.generator)), 0, []
+        self.nonfinite[m.row] = False
+
+    def _global_step(self) -> None:
+        by_length: dict[int, list[_Member]] = defaultdict(list)
+        for m in self.running:
+            by_length[len(m.next_index())].append(m)
+        for members in by_length.values():
+            self._step(members)
+        ended = []
+        for m in self.running:
+            m.pos += 1
+            self._maybe_capture_rewind(m)
+            if m.pos == len(m.batches):
+                ended.append(m)
+        if ended:
+            for m in ended:
+                self._end_epoch(m)
+            still = [m for m in self.running if m.running and m not in self.diverged]
+            if len(still) != len(self.running):
+                self.stack.keep([m.row for m in still])
+                nonfinite = self.nonfinite[[m.row for m in still]] if still else None
+                self.running = still
+                self._index()
+                if nonfinite is not None:
+                    self.nonfinite = nonfinite
+            for m in ended:
+                if m in self.running:
+                    self._start_epoch(m)
+
+    def _step(self, members: list[_Member]) -> None:
+        rows = [m.row for m in members]
+        batches = [as_float(m.x[m.next_index()]) for m in members]
+        x = torch.stack(batches)
+        y = torch.stack([m.y[m.next_index()] for m in members])
+        masks = [torch.stack([self._mask(m, shape, strides) for m in members])
+                 for shape, strides in self.stack.dropout_layouts(batches[0])]  # a lone model's input, strides too
+        index = None if rows == list(range(len(self.stack))) else rows
+        autocast = self.precision.autocast(self.device) if self.precision.mixed else None
+        losses, zeros = self.stack.step(index, x, y, masks, [m.spec.lr for m in members],
+                                        [m.spec.weight_decay for m in members], self.momentum, autocast)
+        self.nonfinite[rows] |= ~torch.isfinite(losses)
+        for j, m in enumerate(members):
+            m.zeros.append(zeros[j])
+
+    def _mask(self, m: _Member, shape: torch.Size, strides: tuple[int, ...]) -> torch.Tensor:
+        """Model ``m``'s dropout mask, drawn as ``F.dropout`` draws it on CPU: Bernoulli(1 − p)
+        in the input's memory layout (``empty_like``), divided by 1 − p."""
+        p = m.spec.dropout
+        if p <= 0:
+            return torch.ones(shape, device=self.device)
+        noise = torch.empty_strided(shape, strides, device=self.device)
+        return noise.bernoulli_(1 - p, generator=m.rng).div_(1 - p)
+
+    def _maybe_capture_rewind(self, m: _Member) -> None:
+        r = m.result
+        if r.rewind_state is None and r.steps + m.pos == self.cfg.rewind_step:
+            self.stack.write_into(m.row, m.model)
+            r.rewind_state, r.rewind_step = snapshot(m.model), self.cfg.rewind_step
+
+    def _end_epoch(self, m: _Member) -> None:
+        if bool(self.nonfinite[m.row]):  # the one host read of the epoch's losses
+            self.diverged.append(m)
+            return
+        self.stack.write_into(m.row, m.model)
+        r = m.result
+        r.steps += len(m.batches)
+        r.epochs += 1
+        rate = float("nan")
+        if self.stack.units and m.zeros:
+            rate = (torch.cat(m.zeros).double() / self.stack.units).mean().item()
+        row = _epoch_row(m.model, m.data, r.epochs, r.steps, self.eval_batch_size, rate, self.observe[id(m)])
+        _record_epoch(r, row, True, self.cfg)
+        if m.path is not None and r.epochs % self.cfg.checkpoint_every == 0:
+            self._save_checkpoint(m)
+
+    def _save_checkpoint(self, m: _Member) -> None:
+        """``train_model``'s checkpoint of this model: its optimizer state as torch.optim keeps it."""
+        if self.momentum and m.result.steps > 0:
+            views = self.stack.views(self.stack.momentum[m.row : m.row + 1])
+            for p, v in zip(m.model.parameters(), views.values()):
+                m.optimizer.state[p]["momentum_buffer"] = v[0].clone()
+        state = _checkpoint(m.result, m.model, m.optimizer, m.generator)
+        state["torch_rng"] = m.rng.get_state() if m.rng.device.type == "cpu" else torch.get_rng_state()
+        io.save_torch(state, m.path)
+
+    def _finish(self, m: _Member) -> None:
+        r = m.result
+        if self.difficulty is not None:
+            self.difficulty.finish(r.scores, m.model)
+        r.final_state = snapshot(m.model)
+        if r.rewind_state is None:
+            r.rewind_state, r.rewind_step = r.final_state, r.steps
