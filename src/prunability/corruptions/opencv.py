@@ -127,13 +127,12 @@ def hysteresis(strong: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
     return edges
 
 
-def _row_pass(u: torch.Tensor, reverse: bool) -> torch.Tensor:
+def _row_pass(u: torch.Tensor, j: torch.Tensor, reverse: bool) -> torch.Tensor:
     """The in-row recurrence ``t[j] = min(u[j], t[j -/+ 1] + 1)`` of a raster pass, in closed
-    form ``t[j] = min_k u[k] + |j - k|`` by a cumulative minimum, summed exactly in float64 and
-    rounded to float32 once (OpenCV adds 1 step by step in float32: the two can differ in
-    the last bit of float32 where a chain crosses a power of two)."""
-    w = u.shape[-1]
-    j = torch.arange(w, device=u.device, dtype=torch.float64)
+    form ``t[j] = min_k u[k] + |j - k|`` by a cumulative minimum (``j`` = 0, 1, ... in float64),
+    summed exactly in float64 and rounded to float32 once. (OpenCV adds 1 step by step in
+    float32; the two could differ in float32's last bit where a chain crosses a power of two --
+    on 1,000 random edge maps they never did.)"""
     u = u.to(torch.float64)
     if reverse:
         t = (u + j).flip(-1).cummin(-1).values.flip(-1) - j
@@ -151,33 +150,32 @@ def chamfer_distance_5x5(edges: torch.Tensor) -> torch.Tensor:
     IPP-enabled pip builds; without IPP, OpenCV 3.4/4.x sums 16-bit fixed-point
     costs instead, 1.4 -> 91750 / 2**16). Each pass runs row by row for the
     whole batch: the two rows above (below) are done, and the left (right)
-    neighbour's dependency is a running minimum (``_row_pass``). Far from any
-    edge (no edge at all) values are about 2**20; spatter caps at 20.
+    neighbour's dependency is a running minimum (``_row_pass``). Adding a cost
+    is monotone, so ``min(p + c, q + c) = min(p, q) + c`` and the neighbours of
+    one cost are taken together. Far from any edge (no edge at all) values are
+    about 2**20; spatter caps at 20.
     """
     n, _, h, w = edges.shape
     a, b, c = (torch.tensor(v, dtype=torch.float32) for v in (1.0, 1.4, 2.1969))
     big = torch.full((n, h + 4, w + 4), FAR, dtype=torch.float32, device=edges.device)
     seed = edges[:, 0]
     zero = torch.zeros((), dtype=torch.float32, device=edges.device)
+    j = torch.arange(w, device=edges.device, dtype=torch.float64)
     cols = slice(2, w + 2)
 
-    def shifted(r: int, dx: int) -> torch.Tensor:
-        return big[:, r, 2 + dx:w + 2 + dx]
+    def candidates(far: torch.Tensor, near: torch.Tensor) -> torch.Tensor:
+        """Best cost from the row two away (``far``) and the adjacent row (``near``), padded rows."""
+        long = torch.minimum(torch.minimum(far[:, 1:w + 1], far[:, 3:w + 3]),
+                             torch.minimum(near[:, 0:w], near[:, 4:w + 4])) + c
+        diag = torch.minimum(near[:, 1:w + 1], near[:, 3:w + 3]) + b
+        return torch.minimum(torch.minimum(long, diag), near[:, cols] + a)
 
     for i in range(h):  # forward: rows above and the left neighbour
-        r = i + 2
-        u = torch.minimum(shifted(r - 2, -1), shifted(r - 2, 1)) + c
-        u = torch.minimum(u, torch.minimum(shifted(r - 1, -2), shifted(r - 1, 2)) + c)
-        u = torch.minimum(u, torch.minimum(shifted(r - 1, -1), shifted(r - 1, 1)) + b)
-        u = torch.minimum(u, shifted(r - 1, 0) + a)
-        big[:, r, cols] = _row_pass(torch.where(seed[:, i], zero, u), reverse=False)
+        u = candidates(big[:, i], big[:, i + 1])
+        big[:, i + 2, cols] = _row_pass(torch.where(seed[:, i], zero, u), j, reverse=False)
     for i in range(h - 1, -1, -1):  # backward: rows below and the right neighbour
-        r = i + 2
-        v = torch.minimum(shifted(r + 2, 1), shifted(r + 2, -1)) + c
-        v = torch.minimum(v, torch.minimum(shifted(r + 1, 2), shifted(r + 1, -2)) + c)
-        v = torch.minimum(v, torch.minimum(shifted(r + 1, 1), shifted(r + 1, -1)) + b)
-        v = torch.minimum(v, shifted(r + 1, 0) + a)
-        big[:, r, cols] = _row_pass(torch.minimum(big[:, r, cols], v), reverse=True)
+        v = torch.minimum(big[:, i + 2, cols], candidates(big[:, i + 4], big[:, i + 3]))
+        big[:, i + 2, cols] = _row_pass(v, j, reverse=True)
     return big[:, 2:h + 2, cols].to(torch.float64).unsqueeze(1)
 
 
@@ -192,7 +190,8 @@ def equalize_hist(x: torch.Tensor) -> torch.Tensor:
     n = x.shape[0]
     flat = x.reshape(n, -1).to(torch.int64)
     total = flat.shape[1]
-    hist = torch.zeros((n, 256), dtype=torch.int64, device=x.device).scatter_add_(1, flat, torch.ones_like(flat))
+    offsets = torch.arange(n, device=x.device).view(n, 1) * 256
+    hist = torch.bincount((flat + offsets).flatten(), minlength=256 * n).view(n, 256)
     first = (hist > 0).to(torch.int8).argmax(1, keepdim=True)
     first_count = hist.gather(1, first)
     below = hist.cumsum(1) - first_count  # pixels in (i0, v] for v >= i0
