@@ -42,6 +42,12 @@ def corruption_grid(image: torch.Tensor, path: str | Path, names: Sequence[str] 
     ``frost_dir`` the folder of the frost photographs (``corruptions.frost_dir``).
     """
     names = list(names) if names is not None else CORRUPTIONS.names()
+    if not names:  # a study without corruptions (corruptions.names: []): the clean image, saying so
+        fig = _new_figure(2.6, 1.8)
+        ax = fig.subplots()
+        _show(ax, image)
+        ax.set_title("clean (no corruptions in this study)", fontsize=8)
+        return _save_png(fig, path)
     fig = _new_figure(1.1 * (len(severities) + 1) + 1.2, 1.1 * len(names) + 0.4)
     axes = np.atleast_2d(fig.subplots(len(names), len(severities) + 1, squeeze=False))
     for row, name in zip(axes, names):
