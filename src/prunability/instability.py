@@ -143,7 +143,8 @@ def train_copy(spec: ModelSpec, training, data: PreparedData, start: nn.Module, 
     optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     optimizer.load_state_dict(copy.deepcopy(optimizer_state))
     result = TrainResult(init_state={}, final_state={}, status="max_epochs")
-    with torch.random.fork_rng(devices=[]):
+    device = next(model.parameters()).device
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         fit(model, optimizer, torch.Generator().manual_seed(seed), result, spec, training, data, eval_batch_size)
     return {k: v.detach().clone() for k, v in model.state_dict().items()}, result.status
@@ -156,7 +157,7 @@ def instability(spec: ModelSpec, training, data: PreparedData, device: torch.dev
     run with data-order seeds ``seeds`` (default: the model's seed plus COPY_SEED_OFFSETS),
     and the two copies' training statuses."""
     seeds = tuple(seeds) if seeds is not None else tuple(spec.seed + o for o in COPY_SEED_OFFSETS)
-    with torch.random.fork_rng(devices=[]):  # new_model seeds the global RNG: leave it as it was
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):  # new_model seeds the global RNG
         start, optimizer_state = start_point(spec, data, device, k, training)
     (a, status_a), (b, status_b) = (train_copy(spec, training, data, start, optimizer_state, s, eval_batch_size)
                                     for s in seeds)

@@ -10,7 +10,8 @@ TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "
           "pruned_measures", "dnr", "difficulty")
 STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
          "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary",
-         "fragility", "pie", "direction", "ap_pairs", "dnr_sparsity", "dnr_trend")
+         "fragility", "pie", "direction", "ap_pairs", "dnr_sparsity", "dnr_trend", "sample_difficulty",
+         "difficulty_fragility", "pie_difficulty")
 FIGURES = ("pruning_curves", "kendall_heatmap", "measure_mi", "measure_vs_gap", "robustness_curves", "corruption_grid",
            "fragile_samples", "ap_dnr")
 

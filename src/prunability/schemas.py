@@ -305,6 +305,32 @@ DNR_TREND = pa.schema([
     pa.field("n_points", I32, nullable=False),
 ], metadata={"schema_version": SCHEMA_VERSION})
 STATS.update({"ap_pairs": AP_PAIRS, "dnr_sparsity": DNR_SPARSITY, "dnr_trend": DNR_TREND})
+# Example difficulty against pruning (stats/difficulty.py). Scores named as in the difficulty table,
+# or oriented so that larger is harder: inconsistency = 1 − consistency, negative_margin = −margin.
+SAMPLE_DIFFICULTY = pa.schema([
+    pa.field("split", STR, nullable=False), pa.field("sample", I32, nullable=False),  # joins fragility/pie on sample
+    pa.field("label", pa.int16(), nullable=False),
+    pa.field("n_models", I32, nullable=False),  # converged models that saw the example
+    pa.field("consistency", F64),  # share of them whose final network classifies it correctly
+    pa.field("forgetting_events", F64), pa.field("never_learned", F64),  # means over those models
+    pa.field("el2n", F64), pa.field("grand", F64), pa.field("margin", F64),
+], metadata={"schema_version": SCHEMA_VERSION})
+DIFFICULTY_FRAGILITY = pa.schema([
+    pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False), pa.field("score", STR, nullable=False),  # oriented: larger is harder
+    pa.field("rho", F64),  # Spearman over test examples of (score, share of dense-correct models failing here)
+    pa.field("p_value", F64), pa.field("n_samples", I32, nullable=False),
+    pa.field("mean_fragility", F64),
+], metadata={"schema_version": SCHEMA_VERSION})
+PIE_DIFFICULTY = pa.schema([
+    pa.field("method", STR, nullable=False), pa.field("schedule", STR, nullable=False),
+    pa.field("sparsity", F64, nullable=False), pa.field("score", STR, nullable=False),  # oriented: larger is harder
+    pa.field("n_pie", I32, nullable=False), pa.field("n_rest", I32, nullable=False),
+    pa.field("mean_pie", F64), pa.field("mean_rest", F64),
+    pa.field("difference", F64), pa.field("ci_low", F64), pa.field("ci_high", F64),  # PIEs − rest, 95 % bootstrap
+], metadata={"schema_version": SCHEMA_VERSION})
+STATS.update({"sample_difficulty": SAMPLE_DIFFICULTY, "difficulty_fragility": DIFFICULTY_FRAGILITY,
+              "pie_difficulty": PIE_DIFFICULTY})
 
 # The verdicts of a findings study (prunability.findings): one row per claim.
 FINDINGS = pa.schema([

@@ -17,6 +17,7 @@ from prunability.stats import ap_figures, figures, robustness_figures
 from prunability.stats.ap_effect import ap_pairs, dnr_sparsity, dnr_trend
 from prunability.measures import expected_sign
 from prunability.stats.direction import rates, right_direction
+from prunability.stats.difficulty import difficulty_fragility, pie_difficulty, sample_difficulty
 from prunability.stats.forgetting import fragility, pruning_identified_exemplars
 from prunability.stats.robustness import corruption_errors, robustness_summary
 from prunability.stats.pruning_tables import accuracy_retained, effective_robustness, prunability_by_architecture
@@ -119,6 +120,11 @@ def run(config: StudyConfig, layout: Layout) -> None:
     converged = zoo.loc[zoo["status"] == "converged", "model_id"]
     tables["fragility"] = fragility(samples, converged)
     tables["pie"] = pruning_identified_exemplars(samples, converged)
+    tables["sample_difficulty"] = sample_difficulty(io.read_parquet(layout.table("difficulty")), converged)
+    tables["difficulty_fragility"] = difficulty_fragility(tables["sample_difficulty"], tables["fragility"],
+                                                          tables["pie"][["method", "schedule", "sparsity"]])
+    tables["pie_difficulty"] = pie_difficulty(tables["pie"], tables["sample_difficulty"],
+                                              resamples=s.bootstrap_resamples, seed=s.seed)
     tables["direction"] = right_direction(tables["kendall"], expected_sign)
     for name, df in tables.items():
         io.write_parquet(df, layout.stats(name), schemas.STATS[name], provenance.record(config.raw))
