@@ -119,7 +119,9 @@ def _apply(corruption, x: torch.Tensor, severity: int, generator: torch.Generato
     out = torch.empty_like(x)
     with _one_cpu_thread(x.device):
         for block, target in zip(x.split(block_size(x)), out.split(block_size(x))):
-            if x.dtype == torch.uint8:
+            if x.dtype == torch.uint8 and corruption.apply_uint8 is not None:
+                target.copy_(corruption.apply_uint8(block, corruption.param(severity), generator))
+            elif x.dtype == torch.uint8:
                 target.copy_(to_uint8(corruption(to_unit_float(block), severity, generator, **options)))
             else:
                 target.copy_(corruption(block.to(WORK_DTYPE), severity, generator, **options).clamp_(0.0, 1.0))

@@ -121,7 +121,14 @@ def elastic_transform(x: torch.Tensor, param: tuple[float, float, float], genera
     return _sample(out, xy, align_corners=False).clamp_(0.0, 1.0)
 
 
-@register_corruption("pixelate", "digital", (0.95, 0.9, 0.85, 0.75, 0.65))
+def _pixelate_uint8(x: torch.Tensor, factor: float, generator: torch.Generator) -> torch.Tensor:
+    """``pixelate`` on uint8 images, without the float64 round trip (same bytes)."""
+    h, w = x.shape[-2:]
+    small = pil_box_resize_8bit(x.to(torch.float32), int(h * factor), int(w * factor))
+    return pil_box_resize_8bit(small, h, w).to(torch.uint8)
+
+
+@register_corruption("pixelate", "digital", (0.95, 0.9, 0.85, 0.75, 0.65), uint8=_pixelate_uint8)
 def pixelate(x: torch.Tensor, factor: float, generator: torch.Generator) -> torch.Tensor:
     """Shrink by ``factor`` and enlarge back, both with PIL's BOX filter -- PIL's pixels exactly.
 

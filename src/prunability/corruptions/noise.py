@@ -47,7 +47,13 @@ def shot_noise(x: torch.Tensor, rate: float, generator: torch.Generator) -> torc
     return (poisson(x, rate, generator) / rate).clamp_(0.0, 1.0)
 
 
-@register_corruption("impulse_noise", "noise", (0.01, 0.02, 0.03, 0.05, 0.07))
+def _impulse_noise_uint8(x: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:
+    """``impulse_noise`` on uint8 images: the same draws, 0 or 255 where hit, else the pixel."""
+    u = torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+    return torch.where(u < amount, (u < amount / 2).to(torch.uint8) * 255, x)
+
+
+@register_corruption("impulse_noise", "noise", (0.01, 0.02, 0.03, 0.05, 0.07), uint8=_impulse_noise_uint8)
 def impulse_noise(x: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:
     """Salt-and-pepper noise: a fraction ``amount`` of the values set to 0 or 1 (even odds).
 

@@ -74,6 +74,9 @@ class Corruption:
     params: tuple[Any, ...]  # params[s - 1] is the parameter of severity s
     apply: CorruptionFn
     options: tuple[str, ...] = ()  # keyword arguments ``apply`` takes besides (x, param, generator)
+    # Optional fast path on uint8 images (0..255 in, uint8 out) that gives exactly what ``apply``
+    # followed by the uint8 truncation gives, drawing the same random numbers in the same order.
+    apply_uint8: CorruptionFn | None = None
 
     def __post_init__(self) -> None:
         if self.group not in GROUPS:
@@ -100,15 +103,15 @@ class Corruption:
 CORRUPTIONS: Registry[Corruption] = Registry("corruption")
 
 
-def register_corruption(name: str, group: str, params: tuple[Any, ...],
-                        options: tuple[str, ...] = ()) -> Callable[[CorruptionFn], CorruptionFn]:
+def register_corruption(name: str, group: str, params: tuple[Any, ...], options: tuple[str, ...] = (),
+                        uint8: CorruptionFn | None = None) -> Callable[[CorruptionFn], CorruptionFn]:
     """Decorator: register ``fn`` as corruption ``name``; returns ``fn`` unchanged.
 
     ``@register_corruption("contrast", "digital", (0.75, 0.5, 0.4, 0.3, 0.15))``
     """
 
     def add(fn: CorruptionFn) -> CorruptionFn:
-        CORRUPTIONS.register(name)(Corruption(name, group, tuple(params), fn, tuple(options)))
+        CORRUPTIONS.register(name)(Corruption(name, group, tuple(params), fn, tuple(options), uint8))
         return fn
 
     return add
