@@ -124,3 +124,25 @@ def test_a_group_needs_one_structure(cfg, digits_data):
     specs, datas = _zoo(digits_data, [(0, {}), (1, {"depth": 2})])
     with pytest.raises(ValueError, match="group_key"):
         train_group(specs, cfg, datas, CPU)
+
+
+@pytest.mark.parametrize("path", ["grouped", "vmap"])
+@pytest.mark.parametrize("architecture", ["nin", "mlp"])
+def test_both_stacked_forwards_match_lone_runs(cfg, digits_data, monkeypatch, path, architecture):
+    """The grouped forward (sequential nets) and the vmap forward (any net) give the lone
+    weights; MLPs exercise grouped linear layers, BatchNorm1d and dropout on features."""
+    import prunability.stacked
+
+    if path == "vmap":
+        monkeypatch.setattr(prunability.stacked, "grouped_plan", lambda template: None)
+    specs, datas = _zoo(digits_data, [(0, {"architecture": architecture}),
+                                      (1, {"architecture": architecture, "dropout": 0.3, "weight_decay": 1e-3}),
+                                      (2, {"architecture": architecture, "lr": 0.02, "train_fraction": 0.3})])
+    short = dataclasses.replace(cfg, max_epochs=1, target_ce=1e-9)
+    batched = train_models(specs, short, datas, CPU)
+    for spec, data, b in zip(specs, datas, batched):
+        a = train_model(spec, short, data, CPU)
+        assert (b.steps, b.status) == (a.steps, a.status)
+        assert _max_diff(a.rewind_state, b.rewind_state) < 1e-5
+        assert _max_diff(a.final_state, b.final_state) < 1e-4
+        assert b.history[0]["dnr_train"] == pytest.approx(a.history[0]["dnr_train"], abs=1e-4)

@@ -4,9 +4,9 @@ M models that share a structure (an architecture with the same depth, width,
 BatchNorm, classes and image shape) are held as one flat parameter tensor of
 shape M × N (row i: model i's parameters, in ``named_parameters`` order) and
 one stacked tensor per buffer (M × …). A training step evaluates all M forward
-passes at once with ``torch.func.vmap`` over ``functional_call`` on a
-structure-only copy of the network (its convolutions become grouped
-convolutions), and updates every row with its own learning rate and weight
+passes at once — for sequential networks (NiN, MLP, VGG) as one grouped
+computation (``prunability.grouped``), for others with ``torch.func.vmap``
+over ``functional_call`` on a structure-only copy of the network — and updates every row with its own learning rate and weight
 decay: SGD with optional momentum, as ``torch.optim.SGD`` defines it and with
 its very operations (row by row, so rounding is the same as a lone run's),
 
@@ -38,6 +38,7 @@ from torch.func import functional_call, vmap
 from torch.overrides import TorchFunctionMode
 
 from prunability.dnr import RELU_FUNCTIONS
+from prunability.grouped import grouped_forward, grouped_plan
 
 
 class _StepTap(TorchFunctionMode):
@@ -84,6 +85,7 @@ class StackedNetworks:
 
     def __init__(self, template: nn.Module, models: list[nn.Module], momentum: list[torch.Tensor | None] | None = None):
         self.template = copy.deepcopy(template).to("meta").train()
+        self.plan = grouped_plan(self.template)  # the grouped forward where it applies, else vmap
         self._probe = copy.deepcopy(template).train()  # real: dropout inputs' memory layout as a lone run has it
         self.names = [name for name, _ in template.named_parameters()]
         self.shapes = [p.shape for _, p in template.named_parameters()]
@@ -159,7 +161,13 @@ class StackedNetworks:
         buffers = self.buffers if whole else {k: v[index] for k, v in self.buffers.items()}
         leaf = flat.detach().requires_grad_()
         with autocast if autocast is not None else contextlib.nullcontext():
-            losses, zeros = vmap(self._loss, randomness="error")(self.views(leaf), buffers, x, y, masks)
+            if self.plan is not None:
+                logits, zeros, self.units = grouped_forward(self.plan, self.views(leaf), buffers, x, masks)
+                m, b, k = logits.shape
+                losses = F.cross_entropy(logits.reshape(m * b, k).float(), y.reshape(-1), reduction="none")
+                losses = losses.view(m, b).mean(dim=1)
+            else:
+                losses, zeros = vmap(self._loss, randomness="error")(self.views(leaf), buffers, x, y, masks)
         (grad,) = torch.autograd.grad(losses.sum(), leaf)
         with torch.no_grad():
             buf = self.momentum if whole else self.momentum[index]

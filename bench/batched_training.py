@@ -1,0 +1,99 @@
+"""Training throughput of a zoo: stacked (prunability.train_batched) vs one model at a time.
+
+The zoo of a study (default: config/config.yaml, 24 NiNs on the digits) is
+trained twice in one process, on the same data and settings:
+
+- one at a time: ``train.train_model`` per model, as the train stage runs it;
+- batched: ``train_batched.train_models``, models grouped by structure and
+  batch size (for the default zoo: 4 groups of 6 — seeds × training shares).
+
+Both follow the whole protocol (per-epoch evaluation and dead-neuron rates,
+stopping at the target cross-entropy), so the figure is what a zoo run gains.
+Throughput is model-steps per second: optimizer steps summed over the zoo,
+divided by wall time. The script checks that both runs took the same number
+of steps per model and prints the largest weight difference. Where CUDA
+exists, the same is measured on the GPU.
+
+    .venv/bin/python bench/batched_training.py [--config config/config.yaml] [--max-epochs N] [--threads 1]
+
+Numbers depend on the machine and its load; compare the ratio of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import torch
+
+from prunability import config as study_config
+from prunability.data import DATASETS
+from prunability.data.split import PreparedData
+from prunability.data.train_subset import training_subset
+from prunability.train import train_model
+from prunability.train_batched import groups, train_models
+from prunability.zoo import expand
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def zoo(config_path: Path, device: torch.device):
+    config = study_config.load(config_path)
+    split = DATASETS.get(config.dataset.name)(config.dataset)
+    data = PreparedData.from_split(split, config.dataset.train_eval_size, config.dataset.split_seed)
+    data = PreparedData(dataclasses.replace(split, **{k: getattr(split, k).to(device) for k in
+                                                       ("x_train", "y_train", "x_test", "y_test")}),
+                        data.mean, data.std, data.train_eval_index.to(device))
+    specs = expand(config)
+    datas = [training_subset(data, float(s.hparams.get("train_fraction", 1.0)), config.dataset.split_seed,
+                             config.dataset.train_eval_size) for s in specs]
+    return config, specs, datas
+
+
+def measure(config, specs, datas, device: torch.device, cfg) -> dict:
+    batch = config.evaluation.batch_size
+    start = time.perf_counter()
+    alone = [train_model(s, cfg, d, device, batch) for s, d in zip(specs, datas)]
+    t_alone = time.perf_counter() - start
+    start = time.perf_counter()
+    batched = train_models(specs, cfg, datas, device, batch)
+    t_batched = time.perf_counter() - start
+    same_steps = all(a.steps == b.steps and a.status == b.status for a, b in zip(alone, batched))
+    diff = max((a.final_state[k].double() - b.final_state[k].double()).abs().max().item()
+               for a, b in zip(alone, batched) for k in a.final_state)
+    steps = sum(a.steps for a in alone)
+    return {"steps": steps, "alone_s": t_alone, "batched_s": t_batched, "alone_rate": steps / t_alone,
+            "batched_rate": sum(b.steps for b in batched) / t_batched, "same_steps": same_steps, "max_diff": diff,
+            "statuses": sorted({a.status for a in alone})}
+
+
+def report(label: str, r: dict) -> None:
+    print(f"[{label}] {r['steps']} model-steps; statuses {r['statuses']}; same steps and status per model: "
+          f"{r['same_steps']}; largest final-weight difference {r['max_diff']:.2e}")
+    print(f"[{label}] one at a time: {r['alone_s']:.1f} s = {r['alone_rate']:.0f} model-steps/s")
+    print(f"[{label}] batched:       {r['batched_s']:.1f} s = {r['batched_rate']:.0f} model-steps/s")
+    print(f"[{label}] ratio batched / one at a time: {r['batched_rate'] / r['alone_rate']:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "config" / "config.yaml")
+    parser.add_argument("--max-epochs", type=int, default=None, help="cap training.max_epochs (default: the study's)")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads on the CPU")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    for device in devices:
+        config, specs, datas = zoo(args.config, device)
+        cfg = config.training if args.max_epochs is None else dataclasses.replace(config.training,
+                                                                                   max_epochs=args.max_epochs)
+        sizes = [len(g) for g in groups(specs)]
+        print(f"[{device.type}] {len(specs)} models in {len(sizes)} groups of {sizes}; max_epochs {cfg.max_epochs}; "
+              f"{torch.get_num_threads()} CPU thread(s)")
+        report(device.type, measure(config, specs, datas, device, cfg))
+
+
+if __name__ == "__main__":
+    main()
