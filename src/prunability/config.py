@@ -36,6 +36,9 @@ class DatasetConfig:
     label_noise: float
     intrinsic_dim: int
     num_samples: int
+    keep_fraction: float = 1.0  # data pruning (prunability.data.keep)
+    keep_by: str = "random"
+    keep_scores: str = ""
 
 
 @dataclass(frozen=True)
@@ -293,13 +296,17 @@ def parse(raw: Mapping[str, Any]) -> StudyConfig:
     full = validate(raw)
     grid_order = list(schema()["properties"]["zoo"]["properties"]["grid"]["properties"])
     grid = {axis: tuple(full["zoo"]["grid"][axis]) for axis in grid_order}
+    dataset = DatasetConfig(**full["dataset"])
+    if dataset.keep_fraction < 1 and dataset.keep_by != "random" and not dataset.keep_scores:
+        raise ConfigError(f"config key dataset.keep_scores: keep_by {dataset.keep_by} ranks examples by a reference "
+                          f"run's scores; give its results/<study>/tables/difficulty.parquet, or use keep_by: random")
     pruning = _pruning(full["pruning"])
     _check_imp(pruning)
     _check_baselines(pruning)
     return StudyConfig(
         study=full["study"],
         device=full["device"],
-        dataset=DatasetConfig(**full["dataset"]),
+        dataset=dataset,
         zoo=ZooConfig(seeds=tuple(full["zoo"]["seeds"]), grid=grid),
         training=TrainingConfig(**_tuples(full["training"])),
         pruning=pruning,

@@ -55,6 +55,9 @@ def _data_extras(data) -> dict[str, Any]:
     """Dataset settings that change the data, listed only when not at their
     defaults so that ids of studies that never set them stay as they were."""
     extras = {"label_noise": data.label_noise} if data.label_noise else {}
+    if data.keep_fraction < 1:  # data pruning: which examples every model trains on
+        extras.update(keep_fraction=data.keep_fraction, keep_by=data.keep_by,
+                      **({"keep_scores": data.keep_scores} if data.keep_by != "random" else {}))
     if data.name == "manifold":
         extras.update(intrinsic_dim=data.intrinsic_dim, num_samples=data.num_samples)
     return extras

@@ -5,13 +5,15 @@ from __future__ import annotations
 from prunability import io
 from prunability.config import StudyConfig
 from prunability.data import DATASETS, PreparedData
+from prunability.data.keep import with_kept_examples
 from prunability.data.label_noise import with_label_noise
 from prunability.layout import Layout
 
 
 def run(config: StudyConfig, layout: Layout) -> None:
-    split = with_label_noise(DATASETS.get(config.dataset.name)(config.dataset), config.dataset.label_noise,
-                             config.dataset.split_seed)
+    d = config.dataset
+    split = with_label_noise(DATASETS.get(d.name)(d), d.label_noise, d.split_seed)
+    split = with_kept_examples(split, d.keep_fraction, d.keep_by, d.keep_scores, d.split_seed)
     data = PreparedData.from_split(split, config.dataset.train_eval_size, config.dataset.split_seed)
     data.save(layout.prepared)
     s = data.split
