@@ -146,6 +146,7 @@ class MeasureConfig:
     pac_bayes_steps: int
     pac_bayes_sigma_max: float
     magnitude_eps: float
+    pac_bayes_images_per_draw: int
     sharpness_accuracy_drop: float
     sharpness_steps: int
     sharpness_ascent_steps: int

@@ -10,7 +10,9 @@ import torch
 
 from prunability.measures import compute_measures
 from prunability.measures.bisection import OCTAVES, log_bisect
-from prunability.measures.flatness import NoiseDirections, mean_noisy_accuracy, noise_for_accuracy_drop
+from prunability.measures.flatness import (
+    NoiseDirections, gaussian_noise, image_subsets, mean_noisy_accuracy, noise_for_accuracy_drop,
+)
 from prunability.measures.perturbation import mean_loss_increase
 from prunability.measures.perturbed import evaluate_perturbed
 from test_noise_searches import one_hot_data, one_hot_model
@@ -76,7 +78,8 @@ def test_common_random_numbers_make_the_accuracy_monotone_in_sigma(make_plain):
 def test_batched_draws_equal_one_pass_per_draw(fixture, request):
     model, _, x, y = request.getfixturevalue(fixture)
     params = [p.detach() for p in model.parameters()]
-    draws = NoiseDirections.draw(params, 7, torch.Generator().manual_seed(3)).scaled(params, 0.05)
+    g = torch.Generator().manual_seed(3)
+    draws = [gaussian_noise(params, 0.05, g) for _ in range(7)]
     before = [p.clone() for p in params]
     one = evaluate_perturbed(model, x, y, draws, draws_per_pass=1)
     # Groups of 3 draws (the last one short) and small image chunks, not a divisor of N.
@@ -99,3 +102,39 @@ def test_batched_search_equals_unbatched_search(trained_nin_bn):
     assert search(4).trace == search(1).trace
     increase = [mean_loss_increase(model, x, y, 0.1, 5, torch.Generator().manual_seed(0), draws_per_pass=d) for d in (4, 1)]
     assert increase[0] == pytest.approx(increase[1], rel=1e-5) and increase[0] > 0 and math.isfinite(increase[0])
+
+
+def test_image_subsets_are_disjoint_blocks_of_seeded_permutations():
+    subsets = image_subsets(100, 7, 30, torch.Generator().manual_seed(0))
+    assert [len(s) for s in subsets] == [30] * 7
+    for round_start in (0, 3):  # ⌊100/30⌋ = 3 disjoint blocks per permutation
+        block = torch.cat(subsets[round_start : round_start + 3])
+        assert len(set(block.tolist())) == 90
+    assert not torch.equal(subsets[0], subsets[3])
+    assert image_subsets(100, 7, 0, torch.Generator()) is None and image_subsets(100, 7, 100, torch.Generator()) is None
+
+
+def test_subsets_batched_equal_unbatched_and_estimate_the_full_accuracy(trained_nin_bn):
+    model, _, x, y = trained_nin_bn
+    params = [p.detach() for p in model.parameters()]
+    g = torch.Generator().manual_seed(1)
+    draws = [gaussian_noise(params, 0.08, g) for _ in range(9)]
+    subsets = image_subsets(len(x), 9, 50, g)
+    one = evaluate_perturbed(model, x, y, draws, draws_per_pass=1, subsets=subsets)
+    many = evaluate_perturbed(model, x, y, draws, draws_per_pass=4, batch_size=64, subsets=subsets)
+    assert many.accuracies == one.accuracies and many.losses == pytest.approx(one.losses, rel=1e-5)
+    for k in (0, 8):  # a draw's accuracy is the accuracy of w + u_k on its own images
+        alone = evaluate_perturbed(model, x[subsets[k]], y[subsets[k]], [draws[k]], draws_per_pass=1)
+        assert alone.accuracies[0] == one.accuracies[k]
+
+
+def test_many_draws_on_few_images_find_the_closed_form_sigma(make_plain):
+    """One-hot model (test_noise_searches): σ' = a/(Φ⁻¹(0.9)·√2) with a = 1."""
+    from statistics import NormalDist
+
+    x, y = one_hot_data()
+    found = noise_for_accuracy_drop(one_hot_model(make_plain), x, y, target_drop=0.1, samples=400, steps=13,
+                                    sigma_max=2.0, generator=torch.Generator().manual_seed(0), images_per_draw=50)
+    # 400 draws × 50 samples = 20 full passes' worth: the mean accuracy is within 0.01 of Φ.
+    low, high = (1 / (NormalDist().inv_cdf(p) * math.sqrt(2)) for p in (0.91, 0.89))
+    assert found.bracketed and low < found.scale < high, found.scale

@@ -40,18 +40,26 @@ def _totals(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.
     return loss.reshape(target.shape).double().sum(dim=-1), correct.sum(dim=-1)
 
 
-def _unbatched(model, x, y, perturbations, batch_size):
+def _images(x, y, subset, device):
+    """The draw's images and labels (``subset`` None: all), on ``device``."""
+    if subset is None:
+        return x, y.to(device)
+    return x[subset], y[subset].to(device)
+
+
+def _unbatched(model, x, y, perturbations, subsets, batch_size):
     params = list(model.parameters())
     clean = [p.detach().clone() for p in params]
     device = clean[0].device
     losses, corrects = [], []
     try:
-        for u in perturbations:
+        for u, subset in zip(perturbations, subsets):
             for p, c, d in zip(params, clean, u):
                 p.copy_(c + d)
+            xs, ys = _images(x, y, subset, device)
             loss, correct = torch.zeros((), dtype=torch.float64, device=device), 0
-            for i in range(0, len(x), batch_size):
-                l, c = _totals(model(as_float(x[i : i + batch_size].to(device))), y[i : i + batch_size].to(device))
+            for i in range(0, len(xs), batch_size):
+                l, c = _totals(model(as_float(xs[i : i + batch_size].to(device))), ys[i : i + batch_size])
                 loss, correct = loss + l, correct + int(c)
             losses.append(loss.item())
             corrects.append(correct)
@@ -61,7 +69,7 @@ def _unbatched(model, x, y, perturbations, batch_size):
     return losses, corrects
 
 
-def _batched(model, x, y, perturbations, batch_size, draws_per_pass):
+def _batched(model, x, y, perturbations, subsets, batch_size, draws_per_pass):
     names = [n for n, _ in model.named_parameters()]
     clean = [p.detach() for _, p in model.named_parameters()]
     buffers = {n: b for n, b in model.named_buffers()}
@@ -70,19 +78,27 @@ def _batched(model, x, y, perturbations, batch_size, draws_per_pass):
     def forward(params: dict, xb: torch.Tensor) -> torch.Tensor:
         return functional_call(model, (params, buffers), (xb,))
 
-    batched_forward = vmap(forward, in_dims=(0, None))
+    shared = subsets[0] is None  # every draw sees all images: one image batch for the whole group
+    batched_forward = vmap(forward, in_dims=(0, None if shared else 0))
     losses, corrects = [], []
     for start in range(0, len(perturbations), draws_per_pass):
         group = perturbations[start : start + draws_per_pass]
         stacked = {n: c.unsqueeze(0) + torch.stack([u[i] for u in group]) for i, (n, c) in enumerate(zip(names, clean))}
+        if shared:
+            xs, ys = x, y.to(device)
+        else:
+            pairs = [_images(x, y, subset, device) for subset in subsets[start : start + draws_per_pass]]
+            xs, ys = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
         images = max(1, batch_size // len(group))  # as many activations per pass as one unbatched batch
         loss = torch.zeros(len(group), dtype=torch.float64, device=device)
         correct = torch.zeros(len(group), dtype=torch.int64, device=device)
-        for i in range(0, len(x), images):
+        for i in range(0, xs.shape[0 if shared else 1], images):
+            xb = xs[i : i + images] if shared else xs[:, i : i + images]
+            yb = ys[i : i + images] if shared else ys[:, i : i + images]
             with warnings.catch_warnings():  # vmap loops over draws for adaptive pooling (cheap: the last, smallest map)
                 warnings.filterwarnings("ignore", message="There is a performance drop")
-                logits = batched_forward(stacked, as_float(x[i : i + images].to(device)))
-            l, c = _totals(logits, y[i : i + images].to(device))
+                logits = batched_forward(stacked, as_float(xb.to(device)))
+            l, c = _totals(logits, yb)
             loss, correct = loss + l, correct + c
         losses.extend(loss.tolist())
         corrects.extend(int(c) for c in correct.tolist())
@@ -92,19 +108,25 @@ def _batched(model, x, y, perturbations, batch_size, draws_per_pass):
 @torch.no_grad()
 def evaluate_perturbed(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, perturbations: Sequence[Sequence[torch.Tensor]], *,
-    batch_size: int = 1024, draws_per_pass: int = 16,
+    batch_size: int = 1024, draws_per_pass: int = 16, subsets: Sequence[torch.Tensor] | None = None,
 ) -> PerturbedEvaluations:
     """Loss and accuracy of ``model`` (eval mode) at w + u for every u in ``perturbations``
     (each a list of tensors in ``model.parameters()`` order); weights unchanged after.
 
+    ``subsets``: per draw, the indices of the images it is evaluated on (all
+    of one length); None: every draw on all of ``x``.
     Batched: up to ``draws_per_pass`` draws per forward pass, with
     ``batch_size // draws`` images each, so a pass holds as many activations
     as one unbatched batch of ``batch_size`` images; ``draws_per_pass=1`` is
     one pass per draw, with the weights copied into ``model``.
     """
+    perturbations = list(perturbations)
+    subsets = [None] * len(perturbations) if subsets is None else list(subsets)
+    if len(subsets) != len(perturbations) or len({None if s is None else len(s) for s in subsets}) > 1:
+        raise ValueError("subsets must give one index tensor per draw, all of one length")
     if draws_per_pass > 1:
-        losses, corrects = _batched(model, x, y, list(perturbations), batch_size, draws_per_pass)
+        losses, corrects = _batched(model, x, y, perturbations, subsets, batch_size, draws_per_pass)
     else:
-        losses, corrects = _unbatched(model, x, y, perturbations, batch_size)
-    n = len(x)
+        losses, corrects = _unbatched(model, x, y, perturbations, subsets, batch_size)
+    n = len(x) if subsets[0] is None else len(subsets[0])
     return PerturbedEvaluations(losses=[v / n for v in losses], accuracies=[c / n for c in corrects])
