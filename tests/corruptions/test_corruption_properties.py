@@ -259,13 +259,13 @@ def test_glass_blur_severity_1_keeps_pixel_values_from_the_neighbourhood():
 
 def test_corrupt_all_severities_on_uint8_equals_float_path_then_truncation():
     x = smooth_uint8(2, 3, 16, 16)
-    for name in ("fog", "elastic_transform", "snow", "impulse_noise", "pixelate"):  # the last two: uint8 paths
+    for name in ("fog", "elastic_transform", "snow", "impulse_noise", "pixelate", "spatter"):  # last 3: uint8 paths
         u = corrupt_all_severities(x, name, [3], seed=2)[3]
         f = corrupt_all_severities(x.double() / 255, name, [3], seed=2)[3]
         assert torch.equal(u, (f * 255).to(torch.uint8))
 
 
-@pytest.mark.parametrize("name", ["impulse_noise", "pixelate"])
+@pytest.mark.parametrize("name", ["impulse_noise", "pixelate", "spatter"])
 def test_uint8_fast_paths_equal_the_float_path_at_every_severity(name):
     assert CORRUPTIONS.get(name).apply_uint8 is not None
     x = rand_uint8((200, 3, 32, 32), seed=11)  # more than one block of work

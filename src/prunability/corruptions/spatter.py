@@ -47,40 +47,62 @@ def water_sheen(liquid8: torch.Tensor) -> torch.Tensor:
     return opencv.blur3x3_uint8(dist)
 
 
-def water(x: torch.Tensor, liquid: torch.Tensor, intensity: float) -> torch.Tensor:
-    """The water branch on images in [0, 1] given the thresholded liquid layer (N x 1 x H x W).
+def water_levels(levels: torch.Tensor, liquid: torch.Tensor, intensity: float) -> torch.Tensor:
+    """The water branch on 8-bit images given as float32 levels 0..255 (N x C x H x W) and the
+    thresholded liquid layer (N x 1 x H x W); returns the output levels, float32 integers.
 
-    As the reference, in float32: ``m = uint8(liquid * 255) * sheen``, divided
-    by its maximum over the image, times ``intensity``; ``clip(x + m * colour,
-    0, 1)``. Float images are taken at 8 bits, as the reference's PIL image;
-    the result is rounded down to the 8-bit level the reference's ``* 255``
-    and ``np.uint8`` give, so uint8 output matches it exactly. Where the liquid
-    or its sheen is zero everywhere the reference divides 0 by 0 (NaN, a black
-    image after ``np.uint8``); here the image is returned unchanged.
+    As the reference, in float32: ``x = levels / 255``, ``m = uint8(liquid * 255) * sheen``,
+    divided by its maximum over the image, times ``intensity``;
+    ``floor(clip(x + m * colour, 0, 1) * 255)`` (``np.uint8``). Where the liquid or its sheen
+    is zero everywhere the reference divides 0 by 0 (NaN, a black image after ``np.uint8``);
+    here the image is returned unchanged.
     """
     liquid8 = torch.floor(liquid.clamp(0.0, 1.0) * 255)  # .astype(np.uint8)
     m = (liquid8 * water_sheen(liquid8)).to(torch.float32)
     peak = m.amax((2, 3), keepdim=True)
     m = torch.where(peak > 0, m / torch.where(peak > 0, peak, 1.0), 0.0) * torch.tensor(intensity, dtype=torch.float32)
-    x32 = torch.round(x * 255).to(torch.float32) / 255  # np.array(x, dtype=np.float32) / 255.
-    colour = to_channels(torch.tensor(WATER, dtype=torch.float32, device=x.device).view(1, 3, 1, 1), x.shape[1])
-    out = (x32 + m * colour).clamp_(0.0, 1.0) * 255
-    return torch.floor(out).to(x.dtype) / 255
+    colour = to_channels(torch.tensor(WATER, dtype=torch.float32, device=levels.device).view(1, 3, 1, 1),
+                         levels.shape[1])
+    return torch.floor((levels / 255 + m * colour).clamp_(0.0, 1.0) * 255)
+
+
+def water(x: torch.Tensor, liquid: torch.Tensor, intensity: float) -> torch.Tensor:
+    """``water_levels`` of images in [0, 1], taken at 8 bits as the reference's PIL image, as
+    8-bit levels / 255 (so uint8 output matches the reference exactly)."""
+    levels = torch.round(x * 255).to(torch.float32)  # np.array(x, dtype=np.float32)
+    return water_levels(levels, liquid, intensity).to(x.dtype) / 255
 
 
 def liquid_layer(x: torch.Tensor, loc: float, scale: float, sigma: float, threshold: float,
                  generator: torch.Generator) -> torch.Tensor:
     """N(loc, scale) per pixel, Gaussian-smoothed (skimage's ``gaussian``: nearest borders,
-    truncate 4), zeroed below ``threshold``: N x 1 x H x W in ``x``'s dtype."""
-    liquid = loc + scale * standard_normal(x[:, :1], generator)  # float32 draws, see noise.standard_normal
+    truncate 4), zeroed below ``threshold``: N x 1 x H x W in float64."""
+    template = torch.empty((x.shape[0], 1, *x.shape[-2:]), dtype=torch.float64, device=x.device)
+    liquid = loc + scale * standard_normal(template, generator)  # float32 draws, see noise.standard_normal
     liquid = gaussian_filter2d(liquid, sigma)
     return torch.where(liquid < threshold, torch.zeros_like(liquid), liquid)
+
+
+def _mud(x: torch.Tensor, liquid: torch.Tensor, threshold: float, intensity: float) -> torch.Tensor:
+    colour = to_channels(torch.tensor(MUD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1), x.shape[1])
+    m = gaussian_filter2d((liquid > threshold).to(x.dtype), intensity)
+    m = torch.where(m < 0.8, torch.zeros_like(m), m)
+    return (x * (1 - m) + m * colour).clamp_(0.0, 1.0)
+
+
+def _spatter_uint8(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
+    """``spatter`` on uint8 images: the same draws and bytes, water without the float64 round trip."""
+    loc, scale, sigma, threshold, intensity, mud = param
+    liquid = liquid_layer(x, loc, scale, sigma, threshold, generator)
+    if mud:
+        return (_mud(x.to(torch.float64) / 255, liquid, threshold, intensity) * 255).to(torch.uint8)
+    return water_levels(x.to(torch.float32), liquid, intensity).to(torch.uint8)
 
 
 @register_corruption("spatter", "weather", (
     (0.62, 0.1, 0.7, 0.7, 0.5, 0), (0.65, 0.1, 0.8, 0.7, 0.5, 0), (0.65, 0.3, 1, 0.69, 0.5, 0),
     (0.65, 0.1, 0.7, 0.69, 0.6, 1), (0.65, 0.1, 0.5, 0.68, 0.6, 1),
-))
+), uint8=_spatter_uint8)
 def spatter(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
     """Water drops (severities 1-3) or mud (4-5) on the lens.
 
@@ -93,10 +115,7 @@ def spatter(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.
     Grayscale images get the colours' luma.
     """
     loc, scale, sigma, threshold, intensity, mud = param
-    liquid = liquid_layer(x, loc, scale, sigma, threshold, generator)
+    liquid = liquid_layer(x, loc, scale, sigma, threshold, generator).to(x.dtype)
     if not mud:
         return water(x, liquid, intensity)
-    colour = to_channels(torch.tensor(MUD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1), x.shape[1])
-    m = gaussian_filter2d((liquid > threshold).to(x.dtype), intensity)
-    m = torch.where(m < 0.8, torch.zeros_like(m), m)
-    return (x * (1 - m) + m * colour).clamp_(0.0, 1.0)
+    return _mud(x, liquid, threshold, intensity)
