@@ -1,16 +1,16 @@
-"""A procedural frost texture: the stand-in for the photographs frost1.png..frost5.jpg.
+"""A procedural frost texture: ``frost_procedural``'s stand-in for the photographs frost1.png..frost5.jpg
+(``frost`` itself uses the photographs, see ``frost_photos``).
 
 make_cifar_c.py (Hendrycks & Dietterich 2019) adds a random 32 x 32 crop of one
 of five frost photographs (shrunk to a fifth of their size) to the image. Those
-photographs are not part of any installable package, so the texture is
-synthesised: ice crystals are thin bright streaks in a few directions (sparse
-seeds drawn along lines with the motion-blur kernel, at random angles per
+photographs may be missing on a machine, so this texture is synthesised:
+ice crystals are thin bright streaks in a few directions (sparse seeds drawn along lines with the motion-blur kernel, at random angles per
 image), over a cloudy plasma-fractal haze, tinted pale blue (blue > green >
 red, as in the photographs). The constants below were chosen by eye to give a
 mean of about 0.45 and a standard deviation of about 0.2 on the [0, 1] scale,
 close to crops of the photographs; the texture is NOT pixel-identical to any
-crop of the released files, so ``frost`` here is a faithful kind of
-corruption, not a reproduction of CIFAR-10-C's frost.npy.
+crop of the released files, so ``frost_procedural`` is a kind of frost,
+not a reproduction of CIFAR-10-C's frost.npy (about a fifth weaker, issue 14).
 """
 
 from __future__ import annotations
