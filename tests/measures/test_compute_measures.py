@@ -37,7 +37,7 @@ def test_every_measure_has_a_value_on_a_trained_bn_model(trained_nin_bn, make_co
     model, init, x, y = trained_nin_bn
     # measures that train copies of the model need its spec and data (tests/measures/test_instability_measure.py)
     names = [n for n in MEASURES.names() if "training" not in MEASURES.get(n).needs]
-    results = compute_measures(make_context(model, init, x, y, coherence_samples=64, **HISTORY), names)
+    results = compute_measures(make_context(model, init, x, y, coherence_samples=64, pac_bayes_samples=64, **HISTORY), names)
     assert list(results) == names
     failed = {n: r.reason for n, r in results.items() if not r.ok}
     assert not failed

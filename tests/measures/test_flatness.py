@@ -48,10 +48,10 @@ def test_bisection_reaches_the_target_accuracy_drop(trained_mlp):
 
 def test_measure_is_one_over_sigma_squared_and_reproducible(trained_mlp, make_context):
     model, init, x, y = trained_mlp
-    ctx = make_context(model, init, x, y)
+    ctx = make_context(model, init, x, y, pac_bayes_samples=128)
     value = flatness(ctx)
     assert value == pytest.approx(1 / pac_bayes_sigma(ctx) ** 2)
-    assert flatness(make_context(model, init, x, y)) == value
+    assert flatness(make_context(model, init, x, y, pac_bayes_samples=128)) == value
 
 
 def rescaled(model, c):
@@ -71,12 +71,12 @@ def test_smaller_weights_same_function_is_sharper(trained_mlp, make_context):
     sharp = rescaled(model, 0.5)
     assert evaluate(sharp, x, y).accuracy == evaluate(model, x, y).accuracy
     # Noise σ on the rescaled net acts like noise 2σ on the original: σ' about halves, 1/σ'² about quadruples.
-    assert flatness(make_context(sharp, init, x, y)) > 2 * flatness(make_context(model, init, x, y))
+    assert flatness(make_context(sharp, init, x, y, pac_bayes_samples=128)) > 2 * flatness(make_context(model, init, x, y, pac_bayes_samples=128))
 
 
 def test_flatness_on_a_bn_model_is_positive(trained_nin_bn, make_context):
     model, init, x, y = trained_nin_bn
     before = copy.deepcopy(model.state_dict())
-    assert 1 / 2.0**2 <= flatness(make_context(model, init, x, y)) < float("inf")
+    assert 1 / 2.0**2 <= flatness(make_context(model, init, x, y, pac_bayes_samples=128)) < float("inf")
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k

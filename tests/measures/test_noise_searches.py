@@ -67,7 +67,8 @@ def test_magnitude_sigma_is_scale_free(make_plain, a):
 
 def test_unbracketed_search_is_a_recorded_failure(make_plain, make_context):
     x, y = one_hot_data()
-    ctx = make_context(one_hot_model(make_plain), None, x, y, pac_bayes_sigma_max=0.05, sharpness_alpha_max=0.05)
+    ctx = make_context(one_hot_model(make_plain), None, x, y, pac_bayes_sigma_max=0.05, sharpness_alpha_max=0.05,
+                       pac_bayes_samples=64)
     results = compute_measures(ctx, ["pac_bayes_flatness", "pac_bayes_orig", "sharpness_flatness"])
     for name, r in results.items():
         assert math.isnan(r.value) and "raise" in r.reason and r.seconds >= 0, (name, r)
@@ -78,7 +79,7 @@ def test_unbracketed_search_is_a_recorded_failure(make_plain, make_context):
 def test_pac_bayes_bounds_from_sigma(make_plain, make_context):
     x, y = one_hot_data()
     init = one_hot_model(make_plain, 0.25)
-    ctx = make_context(one_hot_model(make_plain, 1.0), init, x, y)
+    ctx = make_context(one_hot_model(make_plain, 1.0), init, x, y, pac_bayes_samples=64)
     sigma = pac_bayes_sigma(ctx)
     m = N
     # w has N entries equal to 1 and N zeros; w − w⁰ has N entries 0.75.
