@@ -62,3 +62,8 @@ def test_killed_training_resumes_to_identical_weights(tmp_path):
     b = torch.load(model_dir / "final.pt", weights_only=True)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert not (model_dir / "checkpoint.pt").exists()  # removed once training finished
+    # the per-example difficulty record (prunability.difficulty) continues from the checkpoint too
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "tiny" / "models" / model_id / "difficulty.parquet"),
+                                  pd.read_parquet(model_dir / "difficulty.parquet"))
