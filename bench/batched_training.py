@@ -11,10 +11,13 @@ Both follow the whole protocol (per-epoch evaluation and dead-neuron rates,
 stopping at the target cross-entropy), so the figure is what a zoo run gains.
 Throughput is model-steps per second: optimizer steps summed over the zoo,
 divided by wall time. The script checks that both runs took the same number
-of steps per model and prints the largest weight difference. Where CUDA
-exists, the same is measured on the GPU.
+of steps per model and prints the largest weight difference (training to a
+target cross-entropy is chaotic: a 1e-7 change of a model's init can move
+its stopping epoch, so a few models may differ in steps). ``--compile`` runs
+both with ``training.compile`` (compilation time included). Where CUDA exists,
+the same is measured on the GPU.
 
-    .venv/bin/python bench/batched_training.py [--config config/config.yaml] [--max-epochs N] [--threads 1]
+    .venv/bin/python bench/batched_training.py [--config config/config.yaml] [--max-epochs N] [--threads 1] [--compile]
 
 Numbers depend on the machine and its load; compare the ratio of one run.
 """
@@ -53,13 +56,19 @@ def zoo(config_path: Path, device: torch.device):
 
 
 def measure(config, specs, datas, device: torch.device, cfg) -> dict:
+    """Group by group, one at a time then batched (interleaved, so that a change of the
+    machine's load between the two runs biases the ratio less)."""
     batch = config.evaluation.batch_size
-    start = time.perf_counter()
-    alone = [train_model(s, cfg, d, device, batch) for s, d in zip(specs, datas)]
-    t_alone = time.perf_counter() - start
-    start = time.perf_counter()
-    batched = train_models(specs, cfg, datas, device, batch)
-    t_batched = time.perf_counter() - start
+    alone, batched, t_alone, t_batched = [None] * len(specs), [None] * len(specs), 0.0, 0.0
+    for group in groups(specs):
+        start = time.perf_counter()
+        for i in group:
+            alone[i] = train_model(specs[i], cfg, datas[i], device, batch)
+        t_alone += time.perf_counter() - start
+        start = time.perf_counter()
+        for i, r in zip(group, train_models([specs[i] for i in group], cfg, [datas[i] for i in group], device, batch)):
+            batched[i] = r
+        t_batched += time.perf_counter() - start
     same_steps = all(a.steps == b.steps and a.status == b.status for a, b in zip(alone, batched))
     diff = max((a.final_state[k].double() - b.final_state[k].double()).abs().max().item()
                for a, b in zip(alone, batched) for k in a.final_state)
@@ -82,16 +91,17 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "config.yaml")
     parser.add_argument("--max-epochs", type=int, default=None, help="cap training.max_epochs (default: the study's)")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads on the CPU")
+    parser.add_argument("--compile", action="store_true", help="both runs with training.compile (torch.compile)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     for device in devices:
         config, specs, datas = zoo(args.config, device)
-        cfg = config.training if args.max_epochs is None else dataclasses.replace(config.training,
-                                                                                   max_epochs=args.max_epochs)
+        cfg = dataclasses.replace(config.training, compile=args.compile,
+                                  max_epochs=args.max_epochs or config.training.max_epochs)
         sizes = [len(g) for g in groups(specs)]
         print(f"[{device.type}] {len(specs)} models in {len(sizes)} groups of {sizes}; max_epochs {cfg.max_epochs}; "
-              f"{torch.get_num_threads()} CPU thread(s)")
+              f"{torch.get_num_threads()} CPU thread(s); compile {cfg.compile}")
         report(device.type, measure(config, specs, datas, device, cfg))
 
 

@@ -56,6 +56,7 @@ class TrainingConfig:
     rewind_step: int = 0
     mixed_precision: bool = False  # CUDA only
     channels_last: bool = False  # CUDA only
+    compile: bool = False  # torch.compile the forward passes of training and evaluation
     difficulty_scores: bool = True  # per-example difficulty (prunability.difficulty)
     score_epoch: int = 3  # epoch of EL2N and GraNd
 

@@ -86,6 +86,7 @@ class StackedNetworks:
     def __init__(self, template: nn.Module, models: list[nn.Module], momentum: list[torch.Tensor | None] | None = None):
         self.template = copy.deepcopy(template).to("meta").train()
         self.plan = grouped_plan(self.template)  # the grouped forward where it applies, else vmap
+        self._grouped = grouped_forward
         self._probe = copy.deepcopy(template).train()  # real: dropout inputs' memory layout as a lone run has it
         self.names = [name for name, _ in template.named_parameters()]
         self.shapes = [p.shape for _, p in template.named_parameters()]
@@ -102,6 +103,10 @@ class StackedNetworks:
                 self.momentum[row] = buffer
         self.units = 0  # ReLU outputs per input in one forward pass (same for every model)
         self._dropout_layouts: dict[int, list] = {}
+
+    def compile(self) -> None:
+        """Run the grouped forward through torch.compile (``training.compile``)."""
+        self._grouped = torch.compile(grouped_forward, dynamic=False)  # one graph per (models, batch) shape
 
     def __len__(self) -> int:
         return len(self.flat)
@@ -162,7 +167,7 @@ class StackedNetworks:
         leaf = flat.detach().requires_grad_()
         with autocast if autocast is not None else contextlib.nullcontext():
             if self.plan is not None:
-                logits, zeros, self.units = grouped_forward(self.plan, self.views(leaf), buffers, x, masks)
+                logits, zeros, self.units = self._grouped(self.plan, self.views(leaf), buffers, x, masks)
                 m, b, k = logits.shape
                 losses = F.cross_entropy(logits.reshape(m * b, k).float(), y.reshape(-1), reduction="none")
                 losses = losses.view(m, b).mean(dim=1)

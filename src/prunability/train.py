@@ -242,6 +242,8 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
     device = next(model.parameters()).device
     precision = cfg.precision.active(device)
     precision.prepare(model)
+    if getattr(cfg, "compile", False) and hasattr(model, "net"):  # training.compile, see _compile
+        _compile(model)
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
     while result.epochs < cfg.max_epochs and result.status == "max_epochs":
         dnr = DeadReluCounter(model)
@@ -254,6 +256,17 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
         if after_epoch is not None:
             after_epoch()
     return result
+
+
+def _compile(model: Classifier) -> None:
+    """``training.compile``: the network (``model.net``) runs through torch.compile from now
+    on, in training and evaluation (a graph per mode). Not the Classifier itself: the
+    dead-neuron counter's hook on it stays outside the compiled region. Compiled kernels
+    round differently and draw dropout masks from their own generator, so weights differ
+    from an eager run (within float tolerance without dropout); the option is part of the
+    train stage's config, so switching it retrains."""
+    if not getattr(model.net, "_compiled_call_impl", None):
+        model.net.compile()
 
 
 def _record_epoch(result: TrainResult, row: dict, finite: bool, cfg: TrainingConfig) -> None:

@@ -50,8 +50,8 @@ from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData, as_float
 from prunability.optimizers import OPTIMIZERS
 from prunability.stacked import StackedNetworks
-from prunability.train import (TrainResult, _batches, _checkpoint, _epoch_row, _record_epoch, _resume, new_model,
-                               snapshot, train_model)
+from prunability.train import (TrainResult, _batches, _checkpoint, _compile, _epoch_row, _record_epoch, _resume,
+                               new_model, snapshot, train_model)
 from prunability.zoo import ModelSpec
 
 BATCHABLE_AXES = frozenset({"lr", "weight_decay", "dropout", "train_fraction"})
@@ -169,6 +169,10 @@ class _GroupRun:
             template = next((m.model for m in self.running if m.spec.dropout > 0), self.running[0].model)
             momentum = [self._momentum_of(m) for m in self.running]
             self.stack = StackedNetworks(template, [m.model for m in self.running], momentum)
+            if self.cfg.compile:  # the stacked steps, and each model's evaluation as train_model compiles it
+                self.stack.compile()
+                for m in self.running:
+                    _compile(m.model)
             self._index()
             for m in self.running:
                 self._start_epoch(m)
