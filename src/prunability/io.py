@@ -73,6 +73,8 @@ def write_parquet(df: pd.DataFrame, path: str | Path, schema: pa.Schema, provena
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path} is missing; {rerun_advice()}")
     try:
         return pd.read_parquet(path)
     except (OSError, pa.ArrowException) as exc:
