@@ -146,3 +146,23 @@ def test_both_stacked_forwards_match_lone_runs(cfg, digits_data, monkeypatch, pa
         assert _max_diff(a.rewind_state, b.rewind_state) < 1e-5
         assert _max_diff(a.final_state, b.final_state) < 1e-4
         assert b.history[0]["dnr_train"] == pytest.approx(a.history[0]["dnr_train"], abs=1e-4)
+
+
+def test_difficulty_scores_are_recorded_per_model_as_alone(cfg, digits_data):
+    from prunability.difficulty import DifficultyRecorder
+
+    specs, datas = _zoo(digits_data, [(0, {}), (3, {"dropout": 0.5, "train_fraction": 0.3})])
+
+    def recorder(data):
+        s = data.split
+        return DifficultyRecorder(2, {"train": (s.x_train, s.y_train), "test": (s.x_test, s.y_test)})
+
+    batched = train_models(specs, cfg, datas, CPU, recorders=[recorder(d) for d in datas])
+    for spec, data, b in zip(specs, datas, batched):
+        a = train_model(spec, cfg, data, CPU, difficulty=recorder(data))
+        for split in ("train", "test"):
+            sa, sb = a.scores[split], b.scores[split]
+            assert len(sb["correct"]) == len(sa["correct"]) == a.epochs and sb["score_epoch"] == sa["score_epoch"] == 2
+            assert all((ca != cb).float().mean() < 0.01 for ca, cb in zip(sa["correct"], sb["correct"]))
+            assert torch.allclose(sa["el2n"], sb["el2n"], atol=1e-4)
+            assert ((sa["grand"] - sb["grand"]).abs() / sa["grand"]).max() < 0.02  # gradient norms: rounding grows

@@ -73,17 +73,20 @@ def groups(specs: list[ModelSpec]) -> list[list[int]]:
 
 def train_models(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], device: torch.device,
                  eval_batch_size: int = 1024, checkpoint_paths: list | None = None,
-                 difficulty=None) -> list[TrainResult]:
-    """Every model of ``specs`` (``datas[i]`` the data model i sees) as ``train_model`` trains
-    it; models of one group (``groups``) train stacked, others alone."""
+                 recorders: list | None = None) -> list[TrainResult]:
+    """Every model of ``specs`` (``datas[i]`` the data model i sees; ``recorders[i]`` its
+    difficulty recorder or None, as ``train_model`` takes one) as ``train_model`` trains it;
+    models of one group (``groups``) train stacked, others alone."""
     paths = checkpoint_paths or [None] * len(specs)
+    recorders = recorders or [None] * len(specs)
     results: list[TrainResult | None] = [None] * len(specs)
     for group in groups(specs):
         if len(group) > 1 and specs[group[0]].optimizer in MOMENTUM:
             done = train_group([specs[i] for i in group], cfg, [datas[i] for i in group], device,
-                               eval_batch_size, [paths[i] for i in group], difficulty)
+                               eval_batch_size, [paths[i] for i in group], [recorders[i] for i in group])
         else:
-            done = [train_model(specs[i], cfg, datas[i], device, eval_batch_size, paths[i], difficulty) for i in group]
+            done = [train_model(specs[i], cfg, datas[i], device, eval_batch_size, paths[i], recorders[i])
+                    for i in group]
         for i, result in zip(group, done):
             results[i] = result
     return results
@@ -109,6 +112,7 @@ class _Member:
     pos: int = 0
     zeros: list = field(default_factory=list)  # ReLU zero counts per input, this epoch's passes
     max_epochs: int = 0
+    recorder: object = None  # its difficulty recorder (prunability.difficulty), as train_model takes one
 
     @property
     def running(self) -> bool:
@@ -137,7 +141,7 @@ def _member(spec: ModelSpec, data: PreparedData, cfg: TrainingConfig, device: to
 
 def train_group(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], device: torch.device,
                 eval_batch_size: int = 1024, checkpoint_paths: list | None = None,
-                difficulty=None) -> list[TrainResult]:
+                recorders: list | None = None) -> list[TrainResult]:
     """Train models that share ``group_key`` (and an optimizer of ``MOMENTUM``) stacked."""
     if len({group_key(s) for s in specs}) != 1 or specs[0].optimizer not in MOMENTUM:
         raise ValueError("train_group needs models of one group (train_batched.group_key) trained by "
@@ -145,21 +149,23 @@ def train_group(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[Prepare
     device = torch.device(device)
     paths = checkpoint_paths or [None] * len(specs)
     members = [_member(s, d, cfg, device, p) for s, d, p in zip(specs, datas, paths)]
-    return _GroupRun(members, cfg, device, eval_batch_size, difficulty).run()
+    for m, recorder in zip(members, recorders or [None] * len(specs)):
+        m.recorder = recorder
+    return _GroupRun(members, cfg, device, eval_batch_size).run()
 
 
 class _GroupRun:
     """The global step loop over a group's running members."""
 
-    def __init__(self, members: list[_Member], cfg: TrainingConfig, device, eval_batch_size: int, difficulty):
+    def __init__(self, members: list[_Member], cfg: TrainingConfig, device, eval_batch_size: int):
         self.members, self.cfg, self.device = members, cfg, device
-        self.eval_batch_size, self.difficulty = eval_batch_size, difficulty
+        self.eval_batch_size = eval_batch_size
         self.precision = cfg.precision.active(device)
         self.momentum = MOMENTUM[members[0].spec.optimizer]
         self.observe = {}
         for m in members:
-            self.observe[id(m)] = None if difficulty is None else (
-                lambda *a, r=m.result: difficulty.observe(r.scores, *a))
+            self.observe[id(m)] = None if m.recorder is None else (
+                lambda *a, m=m: m.recorder.observe(m.result.scores, *a))
         self.running = [m for m in members if m.running]
         self.stack: StackedNetworks | None = None
         self.diverged: list[_Member] = []
@@ -181,7 +187,7 @@ class _GroupRun:
         for m in self.members:
             if m in self.diverged:
                 m.result = train_model(m.spec, self.cfg, m.data, self.device, self.eval_batch_size, m.path,
-                                       self.difficulty)
+                                       m.recorder)
             else:
                 self._finish(m)
         return [m.result for m in self.members]
@@ -286,8 +292,8 @@ class _GroupRun:
 
     def _finish(self, m: _Member) -> None:
         r = m.result
-        if self.difficulty is not None:
-            self.difficulty.finish(r.scores, m.model)
+        if m.recorder is not None:
+            m.recorder.finish(r.scores, m.model)
         r.final_state = snapshot(m.model)
         if r.rewind_state is None:
             r.rewind_state, r.rewind_step = r.final_state, r.steps
