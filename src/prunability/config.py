@@ -73,6 +73,7 @@ class ImpConfig:
     method: str = "global_magnitude"
     rate: float = 0.2
     rounds: int = 5
+    instability_rounds: tuple[int, ...] = ()  # rounds whose sparse network's instability is measured
 
     def sparsities(self) -> tuple[float, ...]:
         """Sparsity after each round: round L keeps (1 − rate)^L of the weights."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TABLES = ("zoo", "history", "milestones", "pruning", "robustness", "measures", "layer_sparsity", "samples",
-          "pruned_measures", "dnr", "difficulty")
+          "pruned_measures", "dnr", "difficulty", "stability")
 STATS = ("kendall", "granulated", "cmi", "sign_error", "measure_mi", "accuracy_retained",
          "effective_robustness", "prunability_by_architecture", "corruption_errors", "robustness_summary",
          "fragility", "pie", "direction", "ap_pairs", "dnr_sparsity", "dnr_trend", "sample_difficulty",
@@ -134,6 +134,10 @@ class Layout:
     def dnr(self, model_id: str, method: str) -> Path:
         """Dynamic dead-neuron rate per epoch of every training run of one prune job."""
         return self.base / "pruning" / model_id / f"{method}.dnr.parquet"
+
+    def stability(self, model_id: str, method: str) -> Path:
+        """Instability of the sparse networks of a prune-retrain job's chosen rounds (pruning.imp.instability_rounds)."""
+        return self.base / "pruning" / model_id / f"{method}.stability.parquet"
 
     def layer_sparsity(self, model_id: str, method: str) -> Path:
         """Kept and total entries of every prunable tensor at every sparsity (one model × method)."""

@@ -90,7 +90,7 @@ STAGE_CONFIG = {
     "prune": ["pruning.sparsities", "pruning.include_biases", "pruning.include_norm", "pruning.seed",
               "pruning.score_batches", "pruning.score_batch_size", "pruning.synflow_rounds", "pruning.finetune_epochs",
               "pruning.finetune_lr", "pruning.imp", "pruning.baselines", "pruning.iterative", "pruning.ap", "training",
-              "-training.checkpoint_every", "evaluation"],
+              "-training.checkpoint_every", "evaluation", "measures.instability_points"],
     "evaluate": ["corruptions.names", "corruptions.severities", "evaluation"],
     "measures": ["measures", "pruning.include_biases", "pruning.include_norm", "evaluation"],
     "aggregate": [],

@@ -151,6 +151,16 @@ PRUNED_MEASURE_FIELDS = [
     *MEASURE_FIELDS,
 ]
 
+# Instability of the sparse network of prune-retrain rounds (pruning/stability.py; Frankle et al. 2020, §5).
+STABILITY_FIELDS = [
+    pa.field("job", STR, nullable=False), pa.field("method", STR, nullable=False),
+    pa.field("schedule", STR, nullable=False), pa.field("ap", pa.bool_(), nullable=False),
+    pa.field("sparsity", F64, nullable=False), pa.field("round", I32, nullable=False),
+    pa.field("instability", F64),  # error barrier: max over α of E(α) − mean of the end points' errors
+    pa.field("end_error", F64),  # mean of the two copies' errors (train-eval subset)
+    pa.field("statuses", STR, nullable=False),  # the copies' training statuses, "a|b"
+]
+
 # Per-example difficulty of one dense training run (prunability.difficulty), train and test splits.
 DIFFICULTY_FIELDS = [
     pa.field("split", STR, nullable=False),  # train (the model's own examples) | test
@@ -179,6 +189,7 @@ JOB = {
     "pruned_measures": _schema(*PRUNED_MEASURE_FIELDS),
     "dnr": _schema(*DNR_FIELDS),
     "difficulty": _schema(*DIFFICULTY_FIELDS),
+    "stability": _schema(*STABILITY_FIELDS),
 }
 
 # Study tables (written by aggregate) also carry the hyperparameters.
@@ -193,6 +204,7 @@ STUDY["zoo"] = ZOO
 # they keep only model_id; join the zoo table for hyperparameters.
 STUDY["samples"] = JOB["samples"]
 STUDY["difficulty"] = JOB["difficulty"]  # per example too: lean
+STUDY["stability"] = _schema(*STABILITY_FIELDS, with_hparams=True)
 
 # Statistics tables.
 KENDALL = pa.schema([

@@ -56,3 +56,12 @@ def test_difficulty_against_fragility_and_pies(tiny_run):
     counted = pie[pie["sparsity"] > 0].groupby(["method", "schedule", "sparsity"])["pie"].sum()
     el2n = pies[pies["score"] == "el2n"].set_index(["method", "schedule", "sparsity"])["n_pie"]
     assert el2n.sort_index().tolist() == counted.sort_index().tolist()
+
+
+def test_instability_of_the_last_imp_round(tiny_run):
+    stability, pruning = read(tiny_run, "tables", "stability"), read(tiny_run, "tables", "pruning")
+    rounds = pruning[pruning["schedule"].str.startswith("imp_weight_rewind") & ~pruning["schedule"].str.contains(r"\.")]
+    assert len(stability) == 2 * rounds["schedule"].nunique() == 4  # 2 models × (IMP, its AP twin), round 4 only
+    assert (stability["round"] == 4).all() and np.allclose(stability["sparsity"], 0.9375)
+    assert stability["instability"].between(0, 1).all() and stability["end_error"].between(0, 1).all()
+    assert set(stability["ap"]) == {True, False} and stability["statuses"].str.count(r"\|").eq(1).all()

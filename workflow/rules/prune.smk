@@ -21,6 +21,7 @@ rule prune:
         layers=str(LAYOUT.layer_sparsity("{model_id}", "{method}")),
         weights=str(LAYOUT.pruned_weights("{model_id}", "{method}")),
         dnr=str(LAYOUT.dnr("{model_id}", "{method}")),
+        stability=str(LAYOUT.stability("{model_id}", "{method}")),
     params:
         settings=settings("prune"),
     threads: 1

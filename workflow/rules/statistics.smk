@@ -5,6 +5,7 @@ rule aggregate:
         difficulty=expand(str(LAYOUT.difficulty("{m}")), m=MODEL_IDS),
         pruning=expand(str(LAYOUT.pruning_curve("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
         dnr=expand(str(LAYOUT.dnr("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
+        stability=expand(str(LAYOUT.stability("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
         robustness=expand(str(LAYOUT.robustness("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
         measures=expand(str(LAYOUT.measures("{m}")), m=MODEL_IDS),
         samples=expand(str(LAYOUT.samples("{m}", "{p}")), m=MODEL_IDS, p=METHODS),

@@ -41,6 +41,7 @@ def _job_files(config: StudyConfig, layout: Layout, table: str, model_id: str) -
         "pruned_measures": lambda: [layout.pruned_measures(model_id, m) for m in methods],
         "dnr": lambda: [layout.dnr(model_id, m) for m in methods],
         "difficulty": lambda: [layout.difficulty(model_id)],
+        "stability": lambda: [layout.stability(model_id, m) for m in methods],
     }[table]()
 
 

@@ -31,6 +31,7 @@ from prunability.pruning.finetune import finetune
 from prunability.dnr import DeadReluCounter
 from prunability.pruning.imp import magnitude
 from prunability.pruning.iterative import iterative_rounds
+from prunability.pruning.stability import sparse_instability
 from prunability.pruning.retrain import train_sparse
 from prunability.train import snapshot
 from prunability.pruning_jobs import AT_INIT, FINE_TUNED, IMP_SCHEDULES, ONE_SHOT, PruningJob, base_schedule, \
@@ -90,6 +91,7 @@ class JobOutput:
     masks: dict[str, dict] = field(default_factory=dict)  # sparsity key -> packed masks
     weights: dict[str, dict] = field(default_factory=dict)  # schedule -> sparsity key -> state dict
     dnr: list[dict] = field(default_factory=list)  # dnr table: per epoch of every training run
+    stability: list[dict] = field(default_factory=list)  # stability table: chosen rounds' instability
 
     def add_dnr(self, history: list[dict], schedule: str, sparsity: float, round_: int = 0) -> None:
         """One dnr row per epoch of a training run's history (rows with epoch, step, dnr_eval, dnr_train)."""
@@ -211,8 +213,21 @@ def _rounds(out: JobOutput, model, spec, data, config: StudyConfig, layout: Layo
         out.add(model, r.masks, r.sparsity, job.schedule, data, config, costs, r.result.status != "diverged",
                 r.result.final_state)
         out.add_dnr(r.result.history, job.schedule, r.sparsity, r.round)
+        if r.round in p.imp.instability_rounds:
+            out.stability.append(_round_stability(r, model, spec, data, config, job))
         print(f"  round {r.round} (sparsity {r.sparsity:.4g}{f', AP removed {r.ap_removed}' if job.ap else ''}): "
               f"{r.result.status} after {r.result.epochs} epochs")
+
+
+def _round_stability(r, model, spec, data, config: StudyConfig, job: PruningJob) -> dict:
+    """The stability-table row of one round: its sparse network's instability (pruning/stability.py)."""
+    x, y = data.train_eval()
+    barrier, statuses = sparse_instability(model, r.result.init_state, r.masks, spec, config.training, data,
+                                           config.measures.instability_points, x, y,
+                                           eval_batch_size=config.evaluation.batch_size)
+    return {"job": job.key, "method": job.method, "schedule": job.schedule, "ap": is_ap(job.schedule),
+            "sparsity": r.sparsity, "round": r.round, "instability": barrier.height,
+            "end_error": 0.5 * (barrier.errors[0] + barrier.errors[-1]), "statuses": "|".join(statuses)}
 
 
 def _pruner(job: PruningJob):
@@ -237,5 +252,6 @@ def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None
     io.save_torch(out.masks, layout.masks(model_id, job.key))
     write_job_table(out.layers, layout.layer_sparsity(model_id, job.key), "layer_sparsity", model_id)
     write_job_table(out.dnr, layout.dnr(model_id, job.key), "dnr", model_id)
+    write_job_table(out.stability, layout.stability(model_id, job.key), "stability", model_id)
     write_job_table(out.rows, layout.pruning_curve(model_id, job.key), "pruning", model_id)
     print(f"{model_id}/{job.key}: {len(out.masks)} sparsities")
