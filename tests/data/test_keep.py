@@ -70,3 +70,33 @@ def test_config_needs_the_reference_scores_and_changes_model_ids():
     ids = {fraction: expand(parse({**base, "dataset": {"name": "digits", "keep_fraction": fraction}}))[0].model_id
            for fraction in (1.0, 0.5)}
     assert ids[1.0] == expand(parse(base))[0].model_id and ids[0.5] != ids[1.0]
+
+
+def test_the_prepare_stage_trains_every_model_on_the_kept_examples(tmp_path):
+    """Through the command line: the prepared training split is exactly the kept rows of the full one."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    def prepare(name, **dataset):
+        config = tmp_path / f"{name}.yaml"
+        config.write_text(yaml.safe_dump({"study": name, "dataset": {"name": "digits", "train_eval_size": 100, **dataset},
+                                          "zoo": {"grid": {}}}))
+        subprocess.run([sys.executable, "-m", "prunability", "prepare", "--config", str(config), "--results",
+                        str(tmp_path)], check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        info = json.loads((tmp_path / name / "data" / "info.json").read_text())
+        return torch.load(tmp_path / name / "data" / "prepared.pt", weights_only=True), info
+
+    full, info = prepare("full")
+    n = info["n_train"]
+    scores = pd.DataFrame({"model_id": "ref", "split": "train", "sample": range(n), "forgetting_events": 0,
+                           "never_learned": False, "el2n": np.random.default_rng(1).random(n)})
+    scores.to_parquet(tmp_path / "difficulty.parquet")
+    kept, kept_info = prepare("kept", keep_fraction=0.25, keep_by="el2n", keep_scores=str(tmp_path / "difficulty.parquet"))
+    expected = keep_indices(n, 0.25, "el2n", 0, scores[["el2n"]].to_numpy())
+    assert kept_info["n_train"] == round(0.25 * n) == len(expected)
+    assert torch.equal(kept["x_train"], full["x_train"][expected]) and torch.equal(kept["y_train"], full["y_train"][expected])
+    assert torch.equal(kept["x_test"], full["x_test"])
