@@ -4,9 +4,8 @@
   Example Forgetting during Deep Neural Network Learning", §2): an example
   undergoes a forgetting event when it is classified correctly at one
   evaluation and misclassified at the next; its score is the number of such
-  events. An example never classified correctly is *unforgettable's opposite*:
-  the paper ranks it as forgotten infinitely often; here it is flagged
-  (``never_learned``) beside its count. Toneva et al. evaluate an example each
+  events. The paper ranks an example never classified correctly as forgotten
+  infinitely often; here it is flagged (``never_learned``) beside its count. Toneva et al. evaluate an example each
   time its minibatch is presented; we evaluate the whole split once per epoch
   (the pass the training history already makes), so events are counted
   between consecutive epochs.
