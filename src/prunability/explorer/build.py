@@ -67,6 +67,7 @@ def samples_payload(inputs: StudyInputs, geo: dict | None) -> dict:
         "lists": lists, "pie": pies,
         "zoo_severity": samples.zoo_severity(inputs.samples, listed, models, first_method),
         "per_model": samples.per_model(inputs.samples, geo) if geo else None,
+        "difficulty": samples.difficulty_of(inputs.difficulty, listed),
         "listed": listed,
     }
 

@@ -66,6 +66,7 @@ class StudyInputs:
     pie: pd.DataFrame | None
     samples: SampleScan | None
     images: Path | None
+    difficulty: pd.DataFrame | None = None  # stats/sample_difficulty: zoo-mean difficulty per example
 
     @property
     def varied_hparams(self) -> list[str]:
@@ -103,4 +104,5 @@ def load(layout: Layout) -> StudyInputs:
         pie=with_schedule(_optional(layout.stats("pie"))),
         samples=SampleScan(samples) if samples.is_file() else None,
         images=layout.prepared if layout.prepared.is_file() else None,
+        difficulty=_optional(layout.stats("sample_difficulty")),
     )

@@ -64,6 +64,17 @@ def dense_predictions(pie: pd.DataFrame | None) -> dict[int, int]:
     return {int(s): int(p) for s, p in pie.groupby("sample")["dense_modal"].first().items()}
 
 
+def difficulty_of(sample_difficulty: pd.DataFrame | None, listed: list[int]) -> dict[str, dict] | None:
+    """Per listed test sample: its zoo-mean difficulty (stats/sample_difficulty: consistency,
+    EL2N, forgetting events, margin; prunability.difficulty), rounded for the page."""
+    if sample_difficulty is None:
+        return None
+    test = sample_difficulty[(sample_difficulty["split"] == "test") & sample_difficulty["sample"].isin(listed)]
+    columns = {"consistency": "consistency", "el2n": "el2n", "forgetting": "forgetting_events", "margin": "margin"}
+    return {str(int(r["sample"])): {k: (round(float(r[c]), 3) if np.isfinite(r[c]) else None) for k, c in columns.items()}
+            for _, r in test.iterrows()}
+
+
 def listed_samples(lists: dict, pies: dict) -> list[int]:
     found = {e["sample"] for per in lists.values() for entries in per.values() for e in entries}
     found |= {e["sample"] for entries in pies.values() for e in entries}

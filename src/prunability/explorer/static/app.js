@@ -301,6 +301,14 @@
     if (!state.selection.length) $("samples-selected-count").textContent = "(none: brush the Geometry view)";
   }
 
+  function difficultyLine(S, sample) {  // zoo-mean difficulty of a test sample (stats/sample_difficulty)
+    const d = S && S.difficulty && S.difficulty[String(sample)];
+    if (!d) return "";
+    const f = (v, digits) => (v === null || v === undefined ? "n/a" : Number(v).toFixed(digits));
+    return `\ndifficulty over the zoo: consistency ${f(d.consistency, 2)}, EL2N ${f(d.el2n, 3)}, ` +
+      `forgetting events ${f(d.forgetting, 2)}, margin ${f(d.margin, 2)}`;
+  }
+
   function renderLists() {
     const S = DATA.samples, method = state.method;
     const lists = S && S.lists && S.lists[method], pies = S && S.pie && S.pie[method];
@@ -309,7 +317,7 @@
       const [sev, full] = severityLine(zoo[String(entry.sample)]);
       return tile(entry.sample, [`#${entry.sample} y=${entry.label} ŷ=${entry.dense === null ? "?" : entry.dense}`,
         `s̄: ${fmt(entry.score, 2)}${entry.never ? ` (never ${Math.round(100 * entry.never)}%)` : ""}`, sev],
-      `mean first-failure sparsity over models (never = 1): ${fmt(entry.score, 3)}\nmodels in which it never fails: ${Math.round(100 * entry.never)}%\nlowest severity at which most dense models fail it:\n${full}`);
+      `mean first-failure sparsity over models (never = 1): ${fmt(entry.score, 3)}\nmodels in which it never fails: ${Math.round(100 * entry.never)}%\nlowest severity at which most dense models fail it:\n${full}${difficultyLine(S, entry.sample)}`);
     };
     const why = S && S.lists ? `— no results for ${method}` : "— no fragility statistics in this study";
     fillTiles("samples-fragile", "samples-fragile-count", lists ? lists.fragile.map(ranked) : [], lists ? lists.fragile.length : null, why);
@@ -317,7 +325,7 @@
     const pie = (entry) => {
       const [sev, full] = severityLine(zoo[String(entry.sample)]);
       return tile(entry.sample, [`#${entry.sample} y=${entry.label} ŷ=${entry.dense === null ? "?" : entry.dense}`, `PIE from s=${entry.sparsity}`, sev],
-        `modal prediction of pruned models differs from the dense models' from sparsity ${entry.sparsity} (${entry.count} sparsities)\n${full}`);
+        `modal prediction of pruned models differs from the dense models' from sparsity ${entry.sparsity} (${entry.count} sparsities)\n${full}${difficultyLine(S, entry.sample)}`);
     };
     const whyPie = S && S.pie ? `(none for ${method})` : "— no pruning-identified exemplars table in this study";
     const pieTiles = pies ? pies.map(pie) : [];
