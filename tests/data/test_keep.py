@@ -100,3 +100,10 @@ def test_the_prepare_stage_trains_every_model_on_the_kept_examples(tmp_path):
     assert kept_info["n_train"] == round(0.25 * n) == len(expected)
     assert torch.equal(kept["x_train"], full["x_train"][expected]) and torch.equal(kept["y_train"], full["y_train"][expected])
     assert torch.equal(kept["x_test"], full["x_test"])
+
+
+def test_schema_and_module_agree_on_the_rules():
+    from prunability.config import schema
+    from prunability.data.keep import KEEP_BY
+
+    assert tuple(schema()["properties"]["dataset"]["properties"]["keep_by"]["enum"]) == KEEP_BY
