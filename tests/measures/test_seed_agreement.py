@@ -1,0 +1,39 @@
+"""Seed-to-seed agreement of the searched measures (issue 14, item 8): the
+sharpness search draws no random numbers, so two measure seeds give the same
+bits; its ascent starts at the centre of the box."""
+
+import torch
+
+from prunability.data.split import as_float
+from prunability.measures import compute_measures
+from prunability.measures.sharpness import box_radii, centre_start, worst_case_perturbation
+from test_noise_searches import loss_at
+
+SHARPNESS = ["sharpness_flatness", "sharpness_orig", "sharpness_init", "sharpness_mag_flatness",
+             "sharpness_mag_orig", "sharpness_mag_init"]
+
+
+def test_sharpness_values_are_identical_for_two_measure_seeds(trained_nin_bn, make_context):
+    model, init, x, y = trained_nin_bn
+    per_seed = []
+    for seed in (0, 1):
+        ctx = make_context(model, init, x, y, sharpness_steps=12, sharpness_ascent_steps=2)
+        ctx.seed = seed
+        results = compute_measures(ctx, SHARPNESS)
+        assert all(r.ok for r in results.values()), results
+        per_seed.append({name: r.value for name, r in results.items()})
+    assert per_seed[0] == per_seed[1]  # bit for bit: no seed reaches the search
+
+
+def test_one_ascent_step_from_the_centre_goes_to_the_corner_of_the_clean_gradient(trained_mlp):
+    model, _, x, y = trained_mlp
+    clean = [p.detach().clone() for p in model.parameters()]
+    radii = box_radii(clean, 0.01, None)
+    u = worst_case_perturbation(model, x, y, radii, steps=1, start=centre_start(clean))
+    params = list(model.parameters())
+    loss = torch.nn.functional.cross_entropy(model(as_float(x)), y)
+    grads = torch.autograd.grad(loss, params)
+    for d, g in zip(u, grads):  # step 2.5·r·sign(g), clipped to the box: r·sign(g)
+        clear = g.abs() > 1e-6 * g.abs().max()  # signs not decided by summation order
+        assert torch.equal(d[clear], 0.01 * g[clear].sign())
+    assert loss_at(model, x, y, u) > loss.item()
