@@ -88,4 +88,5 @@ def test_a_key_reruns_exactly_the_stages_that_read_it(tiny_config):
     assert rerun("pruning.include_norm", True) == {"prune", "measures", "statistics"}
     assert rerun("measures.pac_bayes_samples", 5) == {"measures", "statistics"}
     assert rerun("corruptions.seed", 3) == {"corrupt", "statistics"}
-    assert rerun("training.checkpoint_every", 2) == {"statistics"}  # a resume point, not a result
+    assert rerun("training.checkpoint_every", 2) == {"statistics"}
+    assert rerun("findings", {"claims": []}) == set()  # a findings study reuses a finished run as it is  # a resume point, not a result

@@ -82,7 +82,8 @@ def stage_files(stage: str, root: Path = PACKAGE_DIR) -> tuple[Path, ...]:
 # stage's rule parameters, so changing one reruns exactly these stages. Keys that
 # only say which jobs exist (pruning.methods, corruptions.names for corrupt) are
 # left out ("-section.key" drops one key of a declared section): they add or remove jobs, the others' results stay valid. Statistics
-# writes the whole config beside its tables, so it reads all of it.
+# writes the whole config beside its tables, so it reads all of it but the findings section (read by the
+# findings report, so that a findings study reuses a finished run as it is).
 STAGE_CONFIG = {
     "prepare": ["dataset"],
     "corrupt": ["corruptions.severities", "corruptions.seed", "corruptions.source", "corruptions.released_dir"],
@@ -94,7 +95,7 @@ STAGE_CONFIG = {
     "evaluate": ["corruptions.names", "corruptions.severities", "evaluation"],
     "measures": ["measures", "pruning.include_biases", "pruning.include_norm", "evaluation"],
     "aggregate": [],
-    "statistics": ["statistics", "*"],
+    "statistics": ["statistics", "*", "-findings"],
     "explorer": [],
 }
 
@@ -127,7 +128,7 @@ def stage_settings(stage: str, raw: Mapping[str, Any]) -> str:
     Snakemake ``params`` entry: its code version and the config keys it reads."""
     keys = STAGE_CONFIG[stage]
     if "*" in keys:
-        values = dict(raw)
+        values = {k: v for k, v in raw.items() if f"-{k}" not in keys}
     else:  # "section", or "section.key"; "-section.key" leaves one key of a section out
         values = {key: _lookup(raw, key) for key in keys if not key.startswith("-")}
         for excluded in (k[1:] for k in keys if k.startswith("-")):
