@@ -170,7 +170,11 @@ def _resume(path, model, optimizer, generator: torch.Generator, device) -> Train
     """The TrainResult saved at ``path`` with model, optimizer and RNGs restored, or None."""
     if path is None or not Path(path).is_file():
         return None
-    state = io.load_torch(path, "cpu")
+    try:
+        state = io.load_torch(path, "cpu")
+    except io.CorruptFileError as error:  # only a resume point: losing it costs time, not results
+        print(f"warning: {error}; training starts again from the beginning")
+        return None
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     generator.set_state(state["generator"])

@@ -33,9 +33,8 @@ def load_model(spec: ModelSpec, data: PreparedData, weights_path, device: torch.
     try:
         model.load_state_dict(state)
     except (RuntimeError, KeyError) as exc:
-        raise io.CorruptFileError(
-            f"{weights_path} does not fit model {spec.model_id} ({exc}); delete it and rerun the train stage"
-        ) from None
+        reason = str(exc).strip().splitlines()[0]
+        raise io.set_aside(weights_path, f"its weights do not fit model {spec.model_id}: {reason}") from None
     return model.eval()
 
 
