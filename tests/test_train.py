@@ -39,3 +39,13 @@ def test_divergence_is_recorded_not_raised(tiny_config, digits_data):
 def digits_hparams():
     return {"architecture": "nin", "depth": 1, "width": 1.0, "dropout": 0.0, "batchnorm": False,
             "optimizer": "sgd", "lr": 0.1, "batch_size": 64, "weight_decay": 0.0}
+
+
+def test_a_damaged_resume_checkpoint_restarts_training(trained, tiny_config, digits_data, tmp_path, capsys):
+    spec, first = trained
+    checkpoint = tmp_path / "checkpoint.pt"
+    checkpoint.write_bytes(b"PK\x03\x04 cut short by a full disk")
+    again = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"), checkpoint_path=checkpoint)
+    assert "training starts again from the beginning" in capsys.readouterr().out
+    assert all(torch.equal(first.final_state[k], again.final_state[k]) for k in first.final_state)
+    assert (tmp_path / "checkpoint.pt.corrupt").exists()
