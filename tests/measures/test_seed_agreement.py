@@ -8,7 +8,7 @@ import copy
 import torch
 
 from prunability.data.split import as_float
-from prunability.measures import compute_measures
+from prunability.measures import compute_measures, flatness
 from prunability.measures.folding import folded_net
 from prunability.measures.perturbation import relative_noise
 from prunability.measures.perturbed import evaluate_perturbed
@@ -61,3 +61,23 @@ def test_default_perturbation_draws_resolve_the_mean_loss_increase_to_4_percent(
     increase = torch.tensor(evaluate_perturbed(net, x, y, draws).losses, dtype=torch.float64) - base
     standard_error = increase.std() / len(draws) ** 0.5
     assert 0 < standard_error < 0.04 * increase.mean()
+
+
+def test_noise_directions_do_not_depend_on_the_number_of_images(trained_nin_bn, monkeypatch):
+    """Common random numbers across models: a search on 200 images and one on all images of the
+    same architecture draw the same directions z_k from the same seed (the image subsets, which
+    depend on the number of images, are drawn after them)."""
+    model, _, x, y = trained_nin_bn
+    seeds = []
+    draw = flatness.NoiseDirections.draw.__func__
+
+    def recording(cls, params, samples, generator):
+        directions = draw(cls, params, samples, generator)
+        seeds.append(directions.seed)
+        return directions
+
+    monkeypatch.setattr(flatness.NoiseDirections, "draw", classmethod(recording))
+    for n in (200, len(x)):
+        flatness.noise_for_accuracy_drop(model, x[:n], y[:n], target_drop=0.1, samples=8, steps=1, sigma_max=2.0,
+                                         generator=torch.Generator().manual_seed(0), images_per_draw=32)
+    assert len(seeds) == 2 and seeds[0] == seeds[1]

@@ -23,7 +23,16 @@ rather than of the search (see ``bisection.py``):
   beat few draws on all images at the same cost;
 - the bisection runs all its steps on a log scale instead of stopping within
   0.01 of the target drop;
-- the K draws are evaluated in batches (``perturbed.py``).
+- the K draws are evaluated in batches (``perturbed.py``);
+- common random numbers across models too: the directions z_k are drawn from
+  the measure seed before anything that depends on the data (the image
+  subsets), so two models with the same parameter shapes are searched with the
+  same z_k whatever their training-set size. Each model's σ' has the same
+  distribution as before; the difference between two models' σ' no longer
+  carries two independent draws' noise, which is what ranks them. On the
+  12 digits NiNs the magnitude-aware bounds (eqs. 56/57) of models of one
+  architecture differ by 0.1–0.2 %, i.e. by ~0.1 % of σ', well below the
+  ~1.4 % seed-to-seed noise of σ' itself.
 The public PyTorch re-implementation draws ``torch.normal(0, sigma**2)``,
 i.e. uses σ² as the standard deviation; here the standard deviation is σ.
 """
@@ -140,14 +149,17 @@ def noise_for_accuracy_drop(
     """σ where the mean accuracy drop under ``samples`` draws crosses ``target_drop``,
     by ``steps`` log-scale bisection steps on [σ_max·2^-20, σ_max] (``bisection.py``).
 
-    The draws, and the ``images_per_draw`` images each is evaluated on (0:
-    all), come from ``generator`` once, before the search. If even σ_max
+    The draws, and then the ``images_per_draw`` images each is evaluated on
+    (0: all), come from ``generator`` once, before the search; the draws do
+    not depend on the number of images. If even σ_max
     costs less than the target, the result says so (``too_flat``); Jiang et
     al.'s search silently caps σ' there.
     """
     clean = clean_accuracy(model, x, y, batch_size)
-    subsets = image_subsets(len(x), samples, images_per_draw, generator)
+    # Directions first: they then depend only on the seed and the parameter shapes, so models of one
+    # architecture share them whatever their training-set size (common random numbers across models).
     directions = NoiseDirections.draw([p.detach() for p in model.parameters()], samples, generator)
+    subsets = image_subsets(len(x), samples, images_per_draw, generator)
 
     def drop_at(sigma: float) -> float:
         return clean - mean_noisy_accuracy(model, x, y, sigma, directions, batch_size, magnitude_eps, draws_per_pass,
