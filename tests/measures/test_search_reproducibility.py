@@ -19,7 +19,7 @@ from test_noise_searches import one_hot_data, one_hot_model
 
 SEARCHED = ["pac_bayes_flatness", "pac_bayes_orig", "pac_bayes_mag_flatness", "sharpness_flatness",
             "sharpness_mag_flatness", "random_perturbation_robustness"]
-FAST = {"pac_bayes_samples": 4, "pac_bayes_steps": 14, "sharpness_steps": 6, "sharpness_ascent_steps": 2,
+FAST = {"pac_bayes_samples": 16, "pac_bayes_steps": 14, "sharpness_steps": 6, "sharpness_ascent_steps": 2,
         "perturbation_samples": 4}
 
 
