@@ -79,13 +79,21 @@ def log_path(rule_name, *parts):
     return str(LAYOUT.base / "logs" / rule_name / ("_".join(parts) or rule_name)) + ".log"
 
 
+def per_job_outputs():
+    """Every output of every per-model, per-job and per-corruption job. Snakemake
+    does not remake a missing file whose consumers are up to date, so without these
+    a result set aside as corrupt (or deleted) would stay missing after a rerun."""
+    values = {"model_id": MODEL_IDS, "method": METHODS, "corruption": CORRUPTIONS}
+    files = []
+    for proxy in (rules.corrupt_data, rules.train, rules.prune, rules.evaluate_corruptions, rules.measures):
+        names = proxy.rule.wildcard_names
+        files += expand(list(proxy.output), **{n: values[n] for n in names})
+    return files
+
+
 def all_targets():
-    # Every model's checkpoints too: a checkpoint set aside as corrupt is then
-    # trained again by a plain rerun even when nothing downstream is outdated.
-    checkpoints = [str(path(m)) for m in MODEL_IDS
-                   for path in (LAYOUT.init_weights, LAYOUT.final_weights, LAYOUT.rewind_weights)]
     return (
-        checkpoints
+        per_job_outputs()
         + [str(LAYOUT.table(t)) for t in TABLES]
         + [str(LAYOUT.stats(s)) for s in STATS]
         + [str(LAYOUT.figure(f)) for f in FIGURES]
