@@ -30,9 +30,9 @@ rather than of the search (see ``bisection.py``):
   same z_k whatever their training-set size. Each model's σ' has the same
   distribution as before; the difference between two models' σ' no longer
   carries two independent draws' noise, which is what ranks them. On the
-  12 digits NiNs the magnitude-aware bounds (eqs. 56/57) of models of one
-  architecture differ by 0.1–0.2 %, i.e. by ~0.1 % of σ', well below the
-  ~1.4 % seed-to-seed noise of σ' itself.
+  12 digits NiNs the closest magnitude-aware bounds (eqs. 56/57) of one
+  architecture differ by 0.1 %, while σ' moves ~1.4 % between seeds
+  (README, seed agreement).
 The public PyTorch re-implementation draws ``torch.normal(0, sigma**2)``,
 i.e. uses σ² as the standard deviation; here the standard deviation is σ.
 """

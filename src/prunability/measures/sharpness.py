@@ -15,7 +15,7 @@ changes the quantity defined (the max over the box), only how it is estimated:
 - the ascent starts at the centre of the box (u = 0), not at a uniform random
   point in it. The definition has no randomness; a random start made α'
   depend on the measure seed (on 12 digits NiNs, 2.7 % median seed-to-seed
-  difference of α', τ 0.94–0.97 between seeds), the centre start makes the
+  difference of α', τ 0.94–1.00 between seeds), the centre start makes the
   search a deterministic function of the model (τ = 1 by construction). The
   first signed step from the centre follows the clean gradient, which is what
   a worst case of a first-order model of the loss would do;
