@@ -147,8 +147,8 @@ class MeasureConfig:
     pac_bayes_samples: int
     pac_bayes_steps: int
     pac_bayes_sigma_max: float
-    magnitude_eps: float
     pac_bayes_images_per_draw: int
+    magnitude_eps: float
     sharpness_accuracy_drop: float
     sharpness_steps: int
     sharpness_ascent_steps: int
