@@ -321,17 +321,23 @@ def parse(raw: Mapping[str, Any]) -> StudyConfig:
     )
 
 
-def load(path: str | Path) -> StudyConfig:
+def read_mapping(path: str | Path, kind: str, hint: str) -> dict:
+    """The mapping of keys in the YAML file ``path``; ConfigError naming the file
+    (and YAML's line) otherwise. ``kind`` names the file, ``hint`` says what to pass."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; pass --config config/config.yaml or a study under config/studies/")
+        raise ConfigError(f"{kind} {path} does not exist; {hint}")
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{kind} {path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of keys, not {type(raw).__name__}")
-    return parse(raw)
+        raise ConfigError(f"{kind} {path} must hold a mapping of keys, not {type(raw).__name__}")
+    return raw
+
+
+def load(path: str | Path) -> StudyConfig:
+    return parse(read_mapping(path, "config file", "pass --config config/config.yaml or a study under config/studies/"))
 
 
 def dataset_config(**keys) -> DatasetConfig:

@@ -186,6 +186,20 @@ def _resume(path, model, optimizer, generator: torch.Generator, device) -> Train
                        scores=state.get("scores", {}))
 
 
+def start_training(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device: torch.device,
+                   checkpoint_path=None):
+    """(model, optimizer, batch-order generator, TrainResult) of ``spec`` at its start:
+    seeded initialization, or wherever the checkpoint at ``checkpoint_path`` left off."""
+    model = new_model(spec, data, device)
+    optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    generator = torch.Generator().manual_seed(spec.seed)
+    result = _resume(checkpoint_path, model, optimizer, generator, device) or TrainResult(
+        init_state=snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
+    if cfg.rewind_step == 0 and result.rewind_state is None:
+        result.rewind_state, result.rewind_step = result.init_state, 0
+    return model, optimizer, generator, result
+
+
 def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device: torch.device,
                 eval_batch_size: int = 1024, checkpoint_path=None, difficulty=None) -> TrainResult:
     """Train ``spec`` to ``cfg.target_ce``. With ``checkpoint_path``, progress is saved
@@ -194,13 +208,7 @@ def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device
     The weights after ``cfg.rewind_step`` steps are kept for rewinding (the final
     ones if training stops earlier; ``result.rewind_step`` says which step).
     A ``difficulty`` recorder (prunability.difficulty) fills ``result.scores``."""
-    model = new_model(spec, data, device)
-    optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
-    generator = torch.Generator().manual_seed(spec.seed)
-    result = _resume(checkpoint_path, model, optimizer, generator, device) or TrainResult(
-        init_state=snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
-    if cfg.rewind_step == 0 and result.rewind_state is None:
-        result.rewind_state, result.rewind_step = result.init_state, 0
+    model, optimizer, generator, result = start_training(spec, cfg, data, device, checkpoint_path)
 
     def save_checkpoint():
         if checkpoint_path is not None and result.epochs % cfg.checkpoint_every == 0:

@@ -48,10 +48,9 @@ import torch
 from prunability import io
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData, as_float
-from prunability.optimizers import OPTIMIZERS
 from prunability.stacked import StackedNetworks
-from prunability.train import (TrainResult, _batches, _checkpoint, _compile, _epoch_row, _record_epoch, _resume,
-                               new_model, snapshot, train_model)
+from prunability.train import (TrainResult, _batches, _checkpoint, _compile, _epoch_row, _record_epoch,
+                               snapshot, start_training, train_model)
 from prunability.zoo import ModelSpec
 
 BATCHABLE_AXES = frozenset({"lr", "weight_decay", "dropout", "train_fraction"})
@@ -124,13 +123,7 @@ class _Member:
 
 def _member(spec: ModelSpec, data: PreparedData, cfg: TrainingConfig, device: torch.device, path) -> _Member:
     """A model set up as ``train_model`` sets it up (init, optimizer, generator, resume)."""
-    model = new_model(spec, data, device)
-    optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
-    generator = torch.Generator().manual_seed(spec.seed)
-    result = _resume(path, model, optimizer, generator, device) or TrainResult(
-        init_state=snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
-    if cfg.rewind_step == 0 and result.rewind_state is None:
-        result.rewind_state, result.rewind_step = result.init_state, 0
+    model, optimizer, generator, result = start_training(spec, cfg, data, device, path)
     if device.type == "cuda":
         rng = torch.Generator(device=device).manual_seed(spec.seed)
     else:  # the global RNG as the model would use it alone: after its init (or as its checkpoint saved it)

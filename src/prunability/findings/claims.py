@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 from prunability import config as study_config
-from prunability.config import ConfigError, StudyConfig
+from prunability.config import ConfigError, StudyConfig, read_mapping
 
 SCHEMA_PATH = Path(__file__).with_name("schema.yaml")
 
@@ -112,13 +112,4 @@ def parse(raw: Mapping[str, Any], path: Path | None = None) -> Findings:
 
 
 def load(path: str | Path) -> Findings:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"findings file {path} does not exist; pass one of config/findings/*.yaml")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"findings file {path} is not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"findings file {path} must hold a mapping of keys, not {type(raw).__name__}")
-    return parse(raw, path)
+    return parse(read_mapping(path, "findings file", "pass one of config/findings/*.yaml"), Path(path))
