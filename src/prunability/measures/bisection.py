@@ -39,21 +39,47 @@ class ScaleSearch:
         return not (self.too_flat or self.too_sharp)
 
 
+@dataclass(frozen=True)
+class Bracket:
+    low: float  # the end the crossing is known to lie above
+    high: float  # the end the crossing is known to lie at or below
+    trace: tuple  # what ``probe`` returned at every midpoint, in order
+
+
+def bisect(probe: Callable[[float], tuple[bool, object]], low: float, high: float, steps: int) -> Bracket:
+    """The one bisection of the measures: ``steps`` midpoints t of [low, high], each
+    probed once; ``probe(t)`` returns (crossing at or below t, a record for the
+    trace), and the bracket's ``high`` moves down to t if so, else ``low`` up.
+
+    Every search of this package runs through it: the noise scale σ' of the
+    PAC-Bayes measures and the box radius α' of the sharpness measures (on the
+    exponent, ``log_bisect``) and the kept fraction κ of prunability.
+    """
+    trace = []
+    for _ in range(steps):
+        middle = (low + high) / 2
+        below, record = probe(middle)
+        trace.append(record)
+        if below:
+            high = middle
+        else:
+            low = middle
+    return Bracket(low, high, tuple(trace))
+
+
 def log_bisect(drop_at: Callable[[float], float], target: float, steps: int, upper: float) -> ScaleSearch:
     """The scale s in [upper·2^-OCTAVES, upper] where ``drop_at(s)`` crosses ``target``.
 
     Bisects the exponent e of s = upper·2^e: a drop above the target moves
     the upper end down, otherwise the lower end up. Runs all ``steps``.
     """
-    low, high = -float(OCTAVES), 0.0
-    trace = []
-    for _ in range(steps):
-        exponent = (low + high) / 2
+
+    def probe(exponent: float):
         scale = upper * 2.0**exponent
         drop = drop_at(scale)
-        trace.append((scale, drop))
-        if drop > target:
-            high = exponent
-        else:
-            low = exponent
-    return ScaleSearch(scale=scale, drop=drop, trace=tuple(trace), too_flat=high == 0.0, too_sharp=low == -OCTAVES)
+        return drop > target, (scale, drop)
+
+    found = bisect(probe, -float(OCTAVES), 0.0, steps)
+    scale, drop = found.trace[-1]
+    return ScaleSearch(scale=scale, drop=drop, trace=found.trace, too_flat=found.high == 0.0,
+                       too_sharp=found.low == -OCTAVES)

@@ -39,16 +39,14 @@ i.e. uses σ² as the standard deviation; here the standard deviation is σ.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import torch
 
 from prunability.measures.bisection import OCTAVES, ScaleSearch, log_bisect
 from prunability.measures.context import MeasureFailed, register
-from prunability.measures.folding import folded_net
+from prunability.measures.folding import folded_classifier
 from prunability.measures.perturbed import evaluate_perturbed
-from prunability.models import Classifier
 
 
 @dataclass(frozen=True)
@@ -174,7 +172,7 @@ def pac_bayes_sigma(ctx, magnitude: bool = False) -> float:
 
     def search() -> ScaleSearch:
         cfg = ctx.config
-        model = Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval()
+        model = folded_classifier(ctx)
         return noise_for_accuracy_drop(
             model, ctx.x_train, ctx.y_train, target_drop=cfg.pac_bayes_accuracy_drop, samples=cfg.pac_bayes_samples,
             steps=cfg.pac_bayes_steps, sigma_max=cfg.pac_bayes_sigma_max, generator=ctx.generator(),

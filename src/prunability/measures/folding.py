@@ -24,6 +24,8 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from prunability.models import Classifier
+
 _LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 # (layer, norm) attribute names in torchvision's residual blocks.
 _BLOCK_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"), ("conv3", "bn3"))
@@ -83,6 +85,14 @@ def fold_batchnorm(net: nn.Module) -> nn.Module:
 def folded_net(ctx) -> nn.Module:
     """The trained model's BN-folded net, computed once per context (do not modify it)."""
     return ctx.cached("folded_net", lambda: fold_batchnorm(ctx.model.net))
+
+
+def folded_classifier(ctx) -> Classifier:
+    """A fresh copy of the trained model with BatchNorm folded away, as a Classifier
+    in eval mode with the model's input normalization: the network that the
+    perturbation measures move the weights of (every parameter of it). The copy
+    is the caller's to modify; the cached ``folded_net`` stays untouched."""
+    return Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval()
 
 
 def folded_init_net(ctx) -> nn.Module:

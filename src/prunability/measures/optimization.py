@@ -12,11 +12,10 @@ final loss and less confident outputs go with a larger generalization gap.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from prunability.data.split import as_float
 from prunability.evaluation import evaluate, logits_of
 from prunability.measures.context import MeasureFailed, register
+from prunability.measures.gradients import flat_loss_gradient
 
 
 def milestone_step(ctx, target_ce: float) -> int:
@@ -46,16 +45,9 @@ def steps_from_ce_01_to_001(ctx) -> float:
 def minibatch_gradients(model: torch.nn.Module, x, y, batch_size: int, max_batches: int, generator: torch.Generator):
     """Flattened mean-loss gradients of up to ``max_batches`` disjoint random
     minibatches of exactly ``batch_size`` samples (model in eval mode)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    device = params[0].device
     order = torch.randperm(len(x), generator=generator).split(batch_size)
     batches = [idx for idx in order if len(idx) == batch_size][:max_batches]
-    grads = []
-    with torch.enable_grad():
-        for idx in batches:
-            loss = F.cross_entropy(model(as_float(x[idx].to(device))), y[idx].to(device))
-            grads.append(torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params)]))
-    return torch.stack(grads).double()
+    return torch.stack([flat_loss_gradient(model, x[idx], y[idx], batch_size) for idx in batches]).double()
 
 
 @register("gradient_noise", sign=+1)

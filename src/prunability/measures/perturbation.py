@@ -12,14 +12,11 @@ random direction (relative, so that layers of different scale count alike).
 
 from __future__ import annotations
 
-import copy
-
 import torch
 
 from prunability.measures.context import register
-from prunability.measures.folding import folded_net
+from prunability.measures.folding import folded_classifier
 from prunability.measures.perturbed import evaluate_perturbed
-from prunability.models import Classifier
 
 
 def relative_noise(params: list[torch.Tensor], rho: float, generator: torch.Generator) -> list[torch.Tensor]:
@@ -51,6 +48,6 @@ def random_perturbation_robustness(ctx) -> float:
     random-direction sharpness). Larger means sharper, so the expected sign is
     +1 despite the name."""
     cfg = ctx.config
-    model = Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval()
+    model = folded_classifier(ctx)
     return mean_loss_increase(model, ctx.x_train, ctx.y_train, cfg.perturbation_relative_size,
                               cfg.perturbation_samples, ctx.generator(), ctx.batch_size, cfg.noise_draws_per_pass)

@@ -9,14 +9,22 @@ which turns a convolution with K weight sets into one grouped convolution).
 Both paths add the perturbation as ``w + u`` in the same order and count
 correct predictions as integers, so they give the same accuracies; the losses
 agree up to the summation order of the batched kernels. The unbatched path is
-kept as the reference (``draws_per_pass=1``).
+kept as the reference (``draws_per_pass=1``), and is taken for a model with
+any module in training mode (a train-mode BatchNorm updates its running
+statistics in place, which ``vmap`` cannot do per draw; dropout would draw one
+mask for the whole stack).
+
+:func:`perturbed` is the one perturb–evaluate–restore of the measures: the
+unbatched draws, the sharpness ascent and the prunability trials all change a
+model's weights inside it and get them back bit for bit after.
 """
 
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +37,36 @@ from prunability.data.split import as_float
 class PerturbedEvaluations:
     losses: list[float]  # mean training cross-entropy at w + u_k, one per draw
     accuracies: list[float]  # training accuracy at w + u_k (correct count / N), one per draw
+
+
+@contextmanager
+def restored(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """``model``, whose parameters may be changed in place inside the block and are
+    copied back to their values at entry (bit for bit) when it ends, also on error."""
+    params = list(model.parameters())
+    clean = [p.detach().clone() for p in params]
+    try:
+        yield model
+    finally:
+        with torch.no_grad():
+            for p, c in zip(params, clean):
+                p.copy_(c)
+
+
+@contextmanager
+def perturbed(model: torch.nn.Module, u: Sequence[torch.Tensor]) -> Iterator[torch.nn.Module]:
+    """``model`` at weights w + u inside the block (``u`` in ``model.parameters()``
+    order), back at w after: perturb, evaluate, restore."""
+    with restored(model) as same:
+        with torch.no_grad():
+            for p, d in zip(model.parameters(), u):
+                p.copy_(p + d)
+        yield same
+
+
+def vmappable(model: torch.nn.Module) -> bool:
+    """Whether draws can be stacked under ``vmap``: every module in eval mode."""
+    return not any(m.training for m in model.modules())
 
 
 def _totals(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,24 +86,17 @@ def _images(x, y, subset, device):
 
 
 def _unbatched(model, x, y, perturbations, subsets, batch_size):
-    params = list(model.parameters())
-    clean = [p.detach().clone() for p in params]
-    device = clean[0].device
+    device = next(model.parameters()).device
     losses, corrects = [], []
-    try:
-        for u, subset in zip(perturbations, subsets):
-            for p, c, d in zip(params, clean, u):
-                p.copy_(c + d)
-            xs, ys = _images(x, y, subset, device)
-            loss, correct = torch.zeros((), dtype=torch.float64, device=device), 0
+    for u, subset in zip(perturbations, subsets):
+        xs, ys = _images(x, y, subset, device)
+        loss, correct = torch.zeros((), dtype=torch.float64, device=device), 0
+        with perturbed(model, u):
             for i in range(0, len(xs), batch_size):
                 l, c = _totals(model(as_float(xs[i : i + batch_size].to(device))), ys[i : i + batch_size])
                 loss, correct = loss + l, correct + int(c)
-            losses.append(loss.item())
-            corrects.append(correct)
-    finally:
-        for p, c in zip(params, clean):
-            p.copy_(c)
+        losses.append(loss.item())
+        corrects.append(correct)
     return losses, corrects
 
 
@@ -124,7 +155,7 @@ def evaluate_perturbed(
     subsets = [None] * len(perturbations) if subsets is None else list(subsets)
     if len(subsets) != len(perturbations) or len({None if s is None else len(s) for s in subsets}) > 1:
         raise ValueError("subsets must give one index tensor per draw, all of one length")
-    if draws_per_pass > 1:
+    if draws_per_pass > 1 and vmappable(model):
         losses, corrects = _batched(model, x, y, perturbations, subsets, batch_size, draws_per_pass)
     else:
         losses, corrects = _unbatched(model, x, y, perturbations, subsets, batch_size)

@@ -17,13 +17,13 @@ not necessarily the smallest.
 
 from __future__ import annotations
 
-import copy
-
 import torch
 
 from prunability.evaluation import evaluate
+from prunability.measures.bisection import bisect
 from prunability.measures.context import register
-from prunability.pruning import METHODS, apply_masks, masks_from_scores, prunable_parameters
+from prunability.measures.perturbed import restored
+from prunability.pruning import METHODS, ScoringContext, apply_masks, masks_from_scores, prunable_parameters
 
 METHOD = "global_magnitude"
 
@@ -36,29 +36,25 @@ def smallest_kept_fraction(
     """The smallest kept fraction (to a resolution of 2^-steps) whose pruned
     training loss stays ≤ (1 + tolerance) × the dense loss.
 
-    ``model`` is a Classifier; pruning acts on ``model.net`` and on a copy, so
-    ``model`` is never modified. Returns the bisection's κ in (0, 1] (1.0 if no
+    ``model`` is a Classifier; each trial prunes ``model.net`` in place and
+    restores its weights bit for bit after (``perturbed.restored``). Returns the bisection's κ in (0, 1] (1.0 if no
     smaller fraction passed); the mask keeps round(κ · prunable) weights.
     """
     limit = (1.0 + tolerance) * evaluate(model, x, y, batch_size).loss
-    work = copy.deepcopy(model)
-    dense_state = copy.deepcopy(model.state_dict())
     pruner = METHODS.get(method)
     # Scores come from the dense weights once, so every trial ranks weights the same way.
     params = prunable_parameters(model.net, include_biases=include_biases, include_norm=include_norm)
-    scores = pruner.score(params, torch.Generator().manual_seed(seed))
+    scores = pruner.score(ScoringContext(params=params, generator=torch.Generator().manual_seed(seed)))
 
-    low, high = 0.0, 1.0  # κ = low is known (or assumed, at 0) to fail; κ = high passes
-    for _ in range(steps):
-        kappa = (low + high) / 2
+    def probe(kappa: float):  # κ passes: the smallest passing fraction is at or below it
         masks = masks_from_scores(scores, sparsity=1.0 - kappa, scope=pruner.scope)
-        work.load_state_dict(dense_state)  # undo the previous trial's pruning
-        apply_masks(work.net, masks)
-        if evaluate(work, x, y, batch_size).loss <= limit:
-            high = kappa
-        else:
-            low = kappa
-    return high
+        with restored(model.net):  # each trial prunes the dense weights; they are back after it
+            apply_masks(model.net, masks)
+            loss = evaluate(model, x, y, batch_size).loss
+        return loss <= limit, (kappa, loss)
+
+    # κ = 0 is known (or assumed) to fail, κ = 1 passes.
+    return bisect(probe, 0.0, 1.0, steps).high
 
 
 def kept_fraction(ctx, method: str) -> float:

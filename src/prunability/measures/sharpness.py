@@ -29,19 +29,16 @@ probability), so eq. 50 reads ‖w − w⁰‖² log(2ω)/(4α'²) + log(m/σ) +
 
 from __future__ import annotations
 
-import copy
 import math
 
 import torch
-import torch.nn.functional as F
 
-from prunability.data.split import as_float
 from prunability.measures.bisection import OCTAVES, ScaleSearch, log_bisect
 from prunability.measures.context import MeasureFailed, register
-from prunability.measures.folding import folded_net
+from prunability.measures.folding import folded_classifier
+from prunability.measures.gradients import loss_gradients
 from prunability.measures.pac_bayes import gaussian_bound, initial_weight_vector, magnitude_bound, weight_vector
-from prunability.measures.perturbed import evaluate_perturbed
-from prunability.models import Classifier
+from prunability.measures.perturbed import evaluate_perturbed, perturbed
 
 
 def box_radii(params: list[torch.Tensor], alpha: float, magnitude_eps: float | None) -> list[torch.Tensor]:
@@ -49,19 +46,6 @@ def box_radii(params: list[torch.Tensor], alpha: float, magnitude_eps: float | N
     if magnitude_eps is None:
         return [torch.full_like(p, alpha) for p in params]
     return [alpha * p.abs() + magnitude_eps for p in params]
-
-
-def _loss_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> list[torch.Tensor]:
-    """∇ of the mean training cross-entropy with respect to every parameter."""
-    params = list(model.parameters())
-    grads = [torch.zeros_like(p) for p in params]
-    device = params[0].device
-    for i in range(0, len(x), batch_size):
-        xb, yb = as_float(x[i : i + batch_size].to(device)), y[i : i + batch_size].to(device)
-        loss = F.cross_entropy(model(xb), yb, reduction="sum") / len(x)
-        for g, d in zip(grads, torch.autograd.grad(loss, params)):
-            g.add_(d)
-    return grads
 
 
 def uniform_start(params: list[torch.Tensor], generator: torch.Generator) -> list[torch.Tensor]:
@@ -84,21 +68,11 @@ def worst_case_perturbation(
     ascent steps of size 2.5·radius/steps, each followed by clipping to the box;
     ``model`` is left at its clean weights.
     """
-    params = list(model.parameters())
-    clean = [p.detach().clone() for p in params]
     u = [s * r for s, r in zip(start, radii)]
-    try:
-        for _ in range(steps):
-            with torch.no_grad():
-                for p, c, d in zip(params, clean, u):
-                    p.copy_(c + d)
-            with torch.enable_grad():
-                grads = _loss_gradients(model, x, y, batch_size)
-            u = [torch.clamp(d + 2.5 / steps * r * g.sign(), -r, r) for d, r, g in zip(u, radii, grads)]
-    finally:
-        with torch.no_grad():
-            for p, c in zip(params, clean):
-                p.copy_(c)
+    for _ in range(steps):
+        with perturbed(model, u):
+            grads = loss_gradients(model, x, y, batch_size)
+        u = [torch.clamp(d + 2.5 / steps * r * g.sign(), -r, r) for d, r, g in zip(u, radii, grads)]
     return u
 
 
@@ -132,7 +106,7 @@ def sharpness_alpha(ctx, magnitude: bool = False) -> float:
 
     def search() -> ScaleSearch:
         cfg = ctx.config
-        model = Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval()
+        model = folded_classifier(ctx)
         return box_for_accuracy_drop(
             model, ctx.x_train, ctx.y_train, target_drop=cfg.sharpness_accuracy_drop, steps=cfg.sharpness_steps,
             ascent_steps=cfg.sharpness_ascent_steps, alpha_max=cfg.sharpness_alpha_max,
