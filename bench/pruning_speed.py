@@ -75,7 +75,7 @@ def _evaluate(model: nn.Module, x: torch.Tensor | None) -> None:
 def ours(model: nn.Module, x: torch.Tensor | None) -> None:
     params = prunable_parameters(model.net)
     dense = {n: p.detach().clone() for n, p in params.items()}
-    all_masks = masks_for_sparsities(magnitude_scores(params), SWEEP, "global")
+    all_masks = masks_for_sparsities(magnitude_scores(ScoringContext(params=params)), SWEEP, "global")
     for s in SWEEP:
         apply_masks_from(model.net, dense, all_masks[s])
         _evaluate(model, x)

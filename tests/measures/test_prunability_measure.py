@@ -6,7 +6,7 @@ import torch
 
 from prunability.evaluation import evaluate
 from prunability.measures import MEASURES
-from prunability.pruning import apply_masks, masks_from_scores, prunable_parameters
+from prunability.pruning import ScoringContext, apply_masks, masks_from_scores, prunable_parameters
 from prunability.pruning.methods import magnitude_scores
 
 STEPS = 12
@@ -19,7 +19,7 @@ def prunability(ctx):
 
 def pruned_loss(model, x, y, kappa):
     pruned = copy.deepcopy(model)
-    masks = masks_from_scores(magnitude_scores(prunable_parameters(pruned.net)), 1.0 - kappa, "global")
+    masks = masks_from_scores(magnitude_scores(ScoringContext(params=prunable_parameters(pruned.net))), 1.0 - kappa, "global")
     apply_masks(pruned.net, masks)
     return evaluate(pruned, x, y).loss
 

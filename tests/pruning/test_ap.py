@@ -156,7 +156,7 @@ def test_ap_rounds_change_the_masks_prune_negative_weights_and_keep_pruned_weigh
 @pytest.mark.parametrize("method", ["snip", "layerwise_magnitude"])
 def test_iterative_rounds_of_other_methods_nest_and_stay_sparse(trained, digits_data, short_training, tiny_config,
                                                                 method):
-    from prunability.stages.prune import scoring_context
+    from prunability.pruning.study import scoring_context
 
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
@@ -164,7 +164,7 @@ def test_iterative_rounds_of_other_methods_nest_and_stay_sparse(trained, digits_
     chosen = METHODS.get(method)
 
     def score(_sparsity):
-        return chosen.score(scoring_context(model, tiny_config, method, digits_data))
+        return chosen.score(scoring_context(model, tiny_config.pruning, method, digits_data))
 
     sparsities = ImpConfig(rate=0.4, rounds=2).sparsities()
     rounds = list(iterative_rounds(model, params, score, chosen.scope, sparsities, result.init_state,

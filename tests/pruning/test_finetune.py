@@ -2,7 +2,7 @@ import torch
 
 from prunability.evaluation import evaluate
 from prunability.models import build_model
-from prunability.pruning import METHODS, masks_from_scores, prunable_parameters
+from prunability.pruning import METHODS, ScoringContext, masks_from_scores, prunable_parameters
 from prunability.pruning.finetune import finetune
 
 
@@ -12,7 +12,8 @@ def test_finetuning_keeps_the_zeros_and_recovers_loss(trained, digits_data):
     model = build_model(spec.hparams, data.image_shape, data.num_classes, data.mean, data.std)
     model.load_state_dict(result.final_state)
     params = prunable_parameters(model.net)
-    masks = masks_from_scores(METHODS.get("random").score(params, torch.Generator().manual_seed(0)), 0.7, "global")
+    ctx = ScoringContext(params=params, generator=torch.Generator().manual_seed(0))
+    masks = masks_from_scores(METHODS.get("random").score(ctx), 0.7, "global")
     x, y = data.split.x_train, data.split.y_train
     for name, param in params.items():
         param.data.mul_(masks[name])

@@ -4,7 +4,7 @@ import torch.nn.utils.prune
 from torch import nn
 
 from prunability.pruning import (
-    METHODS, apply_masks, kept_count, masks_from_scores, pack_masks, prunable_parameters, unpack_masks,
+    METHODS, ScoringContext, apply_masks, kept_count, masks_from_scores, pack_masks, prunable_parameters, unpack_masks,
 )
 from prunability.pruning.masks import keep_count
 
@@ -25,7 +25,7 @@ def test_prunable_parameters_default_to_conv_and_linear_weights():
 def test_kept_count_is_exact(method, sparsity):
     params = prunable_parameters(net())
     m = METHODS.get(method)
-    masks = masks_from_scores(m.score(params, torch.Generator().manual_seed(0)), sparsity, m.scope)
+    masks = masks_from_scores(m.score(ScoringContext(params=params, generator=torch.Generator().manual_seed(0))), sparsity, m.scope)
     total = 36 + 1440
     kept, n = kept_count(masks)
     assert n == total
@@ -59,8 +59,10 @@ def test_global_magnitude_keeps_the_largest_weights():
 
 def test_random_masks_are_seeded_and_nested():
     params = prunable_parameters(net())
-    score = METHODS.get("random").score
-    s1, s2 = score(params, torch.Generator().manual_seed(3)), score(params, torch.Generator().manual_seed(3))
+    def score(seed):
+        return METHODS.get("random").score(ScoringContext(params=params, generator=torch.Generator().manual_seed(seed)))
+
+    s1, s2 = score(3), score(3)
     assert all(torch.equal(s1[k], s2[k]) for k in s1)
     light, heavy = masks_from_scores(s1, 0.5, "global"), masks_from_scores(s1, 0.9, "global")
     assert all(not (heavy[k] & ~light[k]).any() for k in light)  # heavier pruning removes a superset
@@ -69,7 +71,7 @@ def test_random_masks_are_seeded_and_nested():
 def test_apply_masks_zeroes_exactly_the_pruned_weights():
     model = net()
     params = prunable_parameters(model)
-    masks = masks_from_scores(METHODS.get("global_magnitude").score(params, None), 0.75, "global")
+    masks = masks_from_scores(METHODS.get("global_magnitude").score(ScoringContext(params=params)), 0.75, "global")
     apply_masks(model, masks)
     for name, mask in masks.items():
         w = dict(model.named_parameters())[name]
@@ -79,7 +81,7 @@ def test_apply_masks_zeroes_exactly_the_pruned_weights():
 def test_packed_masks_round_trip_and_load_into_torch_prune():
     model = net()
     params = prunable_parameters(model)
-    masks = masks_from_scores(METHODS.get("random").score(params, torch.Generator().manual_seed(0)), 0.6, "global")
+    masks = masks_from_scores(METHODS.get("random").score(ScoringContext(params=params, generator=torch.Generator().manual_seed(0))), 0.6, "global")
     packed = pack_masks(masks)
     assert packed["4.weight:bits"].numel() == 1440 // 8
     restored = unpack_masks(packed)

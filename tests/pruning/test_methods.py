@@ -1,5 +1,5 @@
 """Every registered method: exact kept counts at every sparsity (with ties), structured
-filter pruning, the compute path of the prune stage, and unreachable sparsities."""
+filter pruning, masks under a study's settings (pruning.study), and unreachable sparsities."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from prunability.models import Classifier
 from prunability.pruning import (
     METHODS, ScoringContext, kept_count, masks_for_sparsities, masks_from_scores, prunable_parameters, scoring_batches,
 )
-from prunability.pruning.masks import _top_k_mask, keep_count
-from prunability.pruning.validation import check_methods, check_reachable
-from prunability.stages.prune import compute_masks
+from prunability.pruning.masks import keep_count
+from prunability.pruning.preflight import check_study
+from prunability.pruning.study import compute_masks, scoring_context
+from prunability.pruning.validation import check_reachable
 
 SPARSITIES = [0.0, 0.1, 0.5, 0.77, 0.9]
 
@@ -41,13 +42,10 @@ def tied_context(model) -> ScoringContext:
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (20, 1, 6, 6), dtype=torch.uint8, generator=g)
     y = torch.randint(0, 3, (20,), generator=g)
-
-    class Settings:
-        synflow_rounds = 5
-
     return ScoringContext(params=prunable_parameters(model.net), model=model,
                           batches=scoring_batches(x, y, 2, 8, torch.Generator().manual_seed(1)),
-                          generator=torch.Generator().manual_seed(2), settings=Settings(), input_shape=(1, 6, 6))
+                          generator=torch.Generator().manual_seed(2), settings=study(synflow_rounds=5).pruning,
+                          input_shape=(1, 6, 6))
 
 
 @pytest.mark.parametrize("name", METHODS.names())
@@ -104,13 +102,6 @@ def test_sorting_once_gives_the_same_masks_as_per_sparsity(scope):
         assert all(torch.equal(once[s][n], each[n]) for n in scores)
 
 
-def test_legacy_call_with_params_and_generator_still_works():
-    params = prunable_parameters(tied_model().net)
-    scores = METHODS.get("random").score(params, torch.Generator().manual_seed(3))
-    again = METHODS.get("random").score(ScoringContext(params=params, generator=torch.Generator().manual_seed(3)))
-    assert all(torch.equal(scores[n], again[n]) for n in scores)
-
-
 def test_layerwise_sparsity_that_empties_a_tensor_is_named():
     params = {"0.weight": torch.zeros(10), "1.weight": torch.zeros(1000)}
     with pytest.raises(ConfigError) as error:
@@ -121,9 +112,28 @@ def test_layerwise_sparsity_that_empties_a_tensor_is_named():
     check_reachable(METHODS.get("global_magnitude"), [0.96], params)  # a global method can reach it
     check_reachable(METHODS.get("layerwise_magnitude"), [0.94], params)
     with pytest.raises(ConfigError, match="every filter of conv '0.weight'"):
-        check_methods(["l1_filter"], [0.9], {"0.weight": torch.zeros(4, 1, 3, 3), "3.weight": torch.zeros(2, 4, 1, 1)})
+        check_reachable(METHODS.get("l1_filter"), [0.9],
+                        {"0.weight": torch.zeros(4, 1, 3, 3), "3.weight": torch.zeros(2, 4, 1, 1)})
     with pytest.raises(ConfigError, match="fewer than the 2 prunable tensors"):
-        check_methods(["lamp"], [0.9995], params)
+        check_reachable(METHODS.get("lamp"), [0.9995], params)
+
+
+def mlp_study(method: str, sparsity: float):
+    """A study of one MLP on digits (one hidden layer of 64 units: 64·64 + 64·10 = 4736 weights in 2 tensors)."""
+    return study_config.parse({"study": "s", "dataset": {"name": "digits"},
+                               "zoo": {"grid": {"architecture": ["mlp"], "depth": [1], "width": [0.25]}},
+                               "pruning": {"methods": [method], "sparsities": [0.0, sparsity]}})
+
+
+def test_the_study_check_names_the_job_network_and_fix():
+    # round(0.0002 × 4736) = 1 kept weight for 2 tensors: LAMP would empty one
+    with pytest.raises(ConfigError, match="pruning job 'lamp' on the network with architecture=mlp.*"
+                                          "keeps 1 weights, fewer than the 2 prunable tensors"):
+        check_study(mlp_study("lamp", 0.9998))
+    check_study(mlp_study("lamp", 0.9996))  # round(0.0004 × 4736) = 2 kept: one per tensor
+    with pytest.raises(ConfigError, match="pruning job 'l1_filter'.*no convolution"):
+        check_study(mlp_study("l1_filter", 0.5))
+    check_study(mlp_study("global_magnitude", 0.9998))  # a global method reaches it
 
 
 def prepared(n=40) -> PreparedData:
@@ -138,26 +148,25 @@ def study(**pruning):
     return study_config.parse({"study": "s", "dataset": {"name": "digits"}, "zoo": {"grid": {}}, "pruning": pruning})
 
 
-def test_stage_compute_masks_scores_on_the_configured_batches():
-    from prunability.stages import prune
-
-    config = study(methods=["snip"], sparsities=[0.0, 0.5, 0.9], score_batches=2, score_batch_size=8)
-    ctx = prune.scoring_context(tied_model(), config, "snip", prepared())
+def test_compute_masks_scores_on_the_configured_batches():
+    pruning = study(methods=["snip"], sparsities=[0.0, 0.5, 0.9], score_batches=2, score_batch_size=8).pruning
+    ctx = scoring_context(tied_model(), pruning, "snip", prepared())
     assert [tuple(x.shape) for x, _ in ctx.batches] == [(8, 1, 6, 6), (8, 1, 6, 6)]
     assert all(x.dtype == torch.float32 and float(x.max()) <= 1.0 for x, _ in ctx.batches)
-    masks = compute_masks(tied_model(), config, "snip", prepared())
+    assert ctx.settings is pruning and ctx.input_shape == (1, 6, 6)
+    masks = compute_masks(tied_model(), pruning, "snip", prepared())
     assert [kept_count(masks[s])[0] for s in (0.0, 0.5, 0.9)] == [keep_count(36 + 216 + 18, s) for s in (0.0, 0.5, 0.9)]
     # the draw comes from the fixed training subset (30 images): 4 batches of 8 use all 30
-    ctx = prune.scoring_context(tied_model(), study(score_batches=4, score_batch_size=8), "snip", prepared())
+    ctx = scoring_context(tied_model(), study(score_batches=4, score_batch_size=8).pruning, "snip", prepared())
     assert [len(y) for _, y in ctx.batches] == [8, 8, 8, 6]
     # weight-only methods draw no batches
-    assert prune.scoring_context(tied_model(), config, "global_magnitude", prepared()).batches == ()
+    assert scoring_context(tied_model(), pruning, "global_magnitude", prepared()).batches == ()
 
 
-def test_stage_compute_masks_rejects_an_unreachable_sparsity_before_scoring():
-    config = study(methods=["layerwise_magnitude"], sparsities=[0.5, 0.99])
+def test_compute_masks_rejects_an_unreachable_sparsity_before_scoring():
+    pruning = study(methods=["layerwise_magnitude"], sparsities=[0.5, 0.99]).pruning
     with pytest.raises(ConfigError, match="'3.weight'|'5.weight'|'0.weight'"):
-        compute_masks(tied_model(), config, "layerwise_magnitude", prepared())
+        compute_masks(tied_model(), pruning, "layerwise_magnitude", prepared())
 
 
 def test_settings_have_schema_defaults():
@@ -166,15 +175,19 @@ def test_settings_have_schema_defaults():
 
 
 def test_linear_time_top_k_equals_the_stable_sort():
+    """A single tensor's global mask (a linear-time selection for fewer than SORT_ONCE_FROM
+    sparsities) keeps exactly the first k of a stable descending sort, ties by position."""
     g = torch.Generator().manual_seed(5)
     for _ in range(20):
         x = torch.randint(-2, 3, (200,), generator=g).float()
         x[torch.rand(200, generator=g) < 0.1] = float("-inf")
-        for k in (0, 1, 37, 100, 199, 200):
+        for k in (1, 37, 100, 199, 200):
+            sparsity = 1 - k / 200
+            assert keep_count(200, sparsity) == k
             order = torch.argsort(x, descending=True, stable=True)
             expected = torch.zeros(200, dtype=torch.bool)
             expected[order[:k]] = True
-            got = _top_k_mask(x, k)
+            got = masks_from_scores({"x": x}, sparsity, "global")["x"]
             assert torch.equal(got, expected), k
 
 

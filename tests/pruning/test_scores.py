@@ -3,11 +3,14 @@ on a two-layer network: gradient magnitude (MagGrad), SNIP, GraSP, SynFlow, LAMP
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from prunability import config as study_config
 from prunability.models import Classifier
 from prunability.pruning import METHODS, ScoringContext, masks_from_scores, prunable_parameters
 from prunability.pruning.saliency import synflow_densities
@@ -97,7 +100,7 @@ def test_data_methods_leave_the_model_as_they_found_it():
     model = two_layer().train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     for name in ("global_gradient_magnitude", "snip", "grasp", "synflow"):
-        METHODS.get(name).score(context(model, input_shape=(1, 1, 2)).at(0.5))
+        METHODS.get(name).score(context(model, input_shape=(1, 1, 2), settings=pruning_settings()).at(0.5))
     assert model.training and all(p.grad is None for p in model.parameters())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
@@ -105,7 +108,7 @@ def test_data_methods_leave_the_model_as_they_found_it():
 def test_data_methods_without_batches_say_what_they_need():
     model = two_layer()
     with pytest.raises(ValueError, match="needs the model and training batches"):
-        METHODS.get("snip").score(prunable_parameters(model.net))
+        METHODS.get("snip").score(ScoringContext(params=prunable_parameters(model.net)))
 
 
 # SynFlow on a linear chain: W1 (2×2), W2 (1×2), no biases.
@@ -121,11 +124,14 @@ def chain(w1=S1, w2=S2) -> Classifier:
     return Classifier(net, torch.zeros(1), torch.ones(1))
 
 
-def synflow(model, sparsity=0.0, rounds=1, input_shape=(2,)):
-    class Settings:
-        synflow_rounds = rounds
+def pruning_settings(**keys):
+    """A study's pruning settings, parsed (the schema's defaults for every key not given)."""
+    return study_config.parse({"study": "s", "dataset": {"name": "digits"}, "zoo": {"grid": {}}, "pruning": keys}).pruning
 
-    ctx = ScoringContext(params=prunable_parameters(model.net), model=model, settings=Settings(), input_shape=input_shape)
+
+def synflow(model, sparsity=0.0, rounds=1, input_shape=(2,)):
+    ctx = ScoringContext(params=prunable_parameters(model.net), model=model,
+                         settings=pruning_settings(synflow_rounds=rounds), input_shape=input_shape)
     return METHODS.get("synflow").score(ctx.at(sparsity))
 
 
@@ -185,7 +191,11 @@ def test_synflow_method_masks_score_per_sparsity_with_default_rounds():
     model = chain()
     method = METHODS.get("synflow")
     assert method.per_sparsity
-    masks = method.masks(ScoringContext(params=prunable_parameters(model.net), model=model, input_shape=(2,)), [0.0, 0.5])
+    ctx = ScoringContext(params=prunable_parameters(model.net), model=model, input_shape=(2,))
+    with pytest.raises(ValueError, match="'synflow' reads the study's pruning settings"):
+        method.masks(ctx, [0.5])
+    assert pruning_settings().synflow_rounds == 100  # the schema's default
+    masks = method.masks(dataclasses.replace(ctx, settings=pruning_settings()), [0.0, 0.5])
     assert [sum(int(m.sum()) for m in masks[s].values()) for s in (0.0, 0.5)] == [6, 3]
     # 100 rounds towards keeping 3 of 6 (flat order W1[0,0], W1[0,1], W1[1,0], W1[1,1], W2[0], W2[1]):
     # scores [1, 2, 6, 1 | 3, 7]; at 5 kept the tie 1 = 1 drops the later W1[1,1]; rescored [1, 2, 6, 0 | 3, 6];

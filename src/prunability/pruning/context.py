@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
 
+from prunability.config import PruningConfig
 from prunability.data.split import as_float
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # float images in [0, 1], int64 labels, on the model's device
-
-DEFAULT_SYNFLOW_ROUNDS = 100
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class ScoringContext:
     model: nn.Module | None = None  # a Classifier (normalization + .net)
     batches: tuple[Batch, ...] = ()
     generator: torch.Generator | None = None
-    settings: Any = None  # the study's PruningConfig (synflow_rounds, …), or None for the defaults
+    settings: PruningConfig | None = None  # the study's pruning settings, for methods that read one (synflow_rounds)
     input_shape: tuple[int, ...] | None = None  # (C, H, W) of one image
     sparsity: float | None = None  # the target, for methods that score per sparsity
 
@@ -44,8 +42,12 @@ class ScoringContext:
             raise ValueError("this pruning method needs the model, not only its parameters; build a ScoringContext with model=")
         return self.model.net
 
-    def setting(self, name: str, default):
-        return getattr(self.settings, name, default) if self.settings is not None else default
+    def require_settings(self, method: str) -> PruningConfig:
+        """The study's pruning settings; a clear error for a context built without them."""
+        if self.settings is None:
+            raise ValueError(f"pruning method {method!r} reads the study's pruning settings; build the "
+                             f"ScoringContext with settings=config.pruning (a StudyConfig from config.parse)")
+        return self.settings
 
     def require_batches(self, method: str) -> tuple[Batch, ...]:
         if self.model is None or not self.batches:

@@ -12,8 +12,9 @@ A scorer may leave a tensor out of its scores: that tensor stays dense.
     method = METHODS.get("snip")
     masks = method.masks(ctx, [0.5, 0.9])    # {0.5: {"0.weight": bool, …}, 0.9: …}
 
-Earlier callers score weight-only methods with ``method.score(params, generator)``;
-that still works (it builds a context with only the parameters).
+A weight-only method needs only ``ScoringContext(params=…, generator=…)``;
+``prunability.pruning.study.scoring_context`` builds the full context of a
+model under a study's pruning settings.
 """
 
 from __future__ import annotations
@@ -47,11 +48,8 @@ class PruningMethod:
     def structured(self) -> bool:
         return self.scope == "filter"
 
-    def score(self, ctx: ScoringContext | dict, generator: torch.Generator | None = None) -> Scores:
-        """Scores (higher = keep) of the prunable tensors. ``ctx`` may also be a bare
-        ``{name: parameter}`` dict (with ``generator``) for weight-only methods."""
-        if not isinstance(ctx, ScoringContext):
-            ctx = ScoringContext(params=ctx, generator=generator)
+    def score(self, ctx: ScoringContext) -> Scores:
+        """Scores (higher = keep) of the prunable tensors ``ctx.params``."""
         return self.scorer(ctx)
 
     def masks(self, ctx: ScoringContext, sparsities: Iterable[float]) -> dict[float, Masks]:

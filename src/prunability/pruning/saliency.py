@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
 
-from prunability.pruning.context import DEFAULT_SYNFLOW_ROUNDS, ScoringContext
+from prunability.pruning.context import ScoringContext
 from prunability.pruning.masks import masks_from_scores
 
 Scores = dict[str, torch.Tensor]
@@ -165,7 +165,7 @@ def synflow_scores(ctx: ScoringContext) -> Scores:
     pruned in earlier rounds), whose global top-k at ``ctx.sparsity`` is the
     final mask, with exactly round((1 − s)·N) kept."""
     sparsity = ctx.sparsity if ctx.sparsity is not None else 0.0
-    rounds = int(ctx.setting("synflow_rounds", DEFAULT_SYNFLOW_ROUNDS))
+    rounds = ctx.require_settings("synflow").synflow_rounds
     net = copy.deepcopy(ctx.net).double().eval()
     with torch.no_grad():
         for t in net.state_dict().values():

@@ -72,13 +72,3 @@ def check_reachable(method, sparsities: Iterable[float], params: Mapping[str, ob
     problems = unreachable(method, sparsities, params)
     if problems:
         raise ConfigError("config key pruning.sparsities: " + "; ".join(problems))
-
-
-def check_methods(methods: Iterable[str], sparsities: Iterable[float], params: Mapping[str, object]) -> None:
-    """``check_reachable`` for every named method (e.g. all of a study's) on one network."""
-    from prunability.pruning.methods import METHODS
-
-    sparsities = list(sparsities)
-    problems = [p for name in methods for p in unreachable(METHODS.get(name), sparsities, params)]
-    if problems:
-        raise ConfigError("config key pruning.sparsities: " + "; ".join(problems))

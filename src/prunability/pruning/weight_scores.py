@@ -1,7 +1,6 @@
 """Scores that read only the weights: magnitude, random, LAMP, L1-norm of filters.
 
-Every function takes a ``ScoringContext`` (or, for the first two, the bare
-``params`` dict, as earlier callers do) and returns one score per weight,
+Every function takes a ``ScoringContext`` and returns one score per weight,
 higher = keep. Ties are left to ``masks_from_scores``, which breaks them by
 position.
 """
@@ -15,23 +14,17 @@ from prunability.pruning.context import ScoringContext
 Scores = dict[str, torch.Tensor]
 
 
-def _params(ctx) -> dict[str, torch.Tensor]:
-    return ctx.params if isinstance(ctx, ScoringContext) else ctx
-
-
-def magnitude_scores(ctx, generator: torch.Generator | None = None) -> Scores:
+def magnitude_scores(ctx: ScoringContext) -> Scores:
     """|w|: Han et al. 2015, "Learning both Weights and Connections for Efficient
     Neural Networks", §3 — s_j = |w_j|."""
-    return {n: p.detach().abs() for n, p in _params(ctx).items()}
+    return {n: p.detach().abs() for n, p in ctx.params.items()}
 
 
-def random_scores(ctx, generator: torch.Generator | None = None) -> Scores:
+def random_scores(ctx: ScoringContext) -> Scores:
     """s_j ~ U(0, 1) i.i.d. from the context's seeded generator: with index-based
     top-k this is an exactly-k random mask (cf. ``torch.nn.utils.prune.RandomUnstructured``;
     ShrinkBench's Bernoulli mask is not exact)."""
-    if isinstance(ctx, ScoringContext):
-        generator = ctx.generator
-    return {n: torch.rand(p.shape, generator=generator).to(p.device) for n, p in _params(ctx).items()}
+    return {n: torch.rand(p.shape, generator=ctx.generator).to(p.device) for n, p in ctx.params.items()}
 
 
 def lamp_scores(ctx: ScoringContext) -> Scores:
