@@ -35,7 +35,7 @@ from prunability.measures.dead_neurons import DeadNeuronCounter
 from prunability.measures.features import Geometry, HeadCapture, sample_geometry
 from prunability.pruning_jobs import parse_key
 from prunability.stages.common import load_data, load_model, setup, write_job_table
-from prunability.stages.pruned import pruned_networks
+from prunability.pruning.networks import pruned_networks
 
 PRUNED_MEASURES = ("dead_neuron_rate", "feature_length", "feature_angle", "angular_margin")
 GEOMETRY_COLUMNS = ("feature_norm", "true_angle", "angular_margin")  # per sample, in the samples table
@@ -138,7 +138,9 @@ def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None
     job = parse_key(method)  # the job key: method[.schedule]
     test_sets = list(_test_sets(config, layout, data, device))
     results = Evaluated()
-    for schedule, sparsity in pruned_networks(model, layout, model_id, method):
+    masks = io.load_torch(layout.masks(model_id, method), "cpu")
+    weights = io.load_torch(layout.pruned_weights(model_id, method), str(device))
+    for schedule, sparsity in pruned_networks(model, job, masks, weights):
         key = {"method": job.method, "schedule": schedule, "sparsity": sparsity}
         results.extend(evaluate_model(model, test_sets, data.split.y_test, key, config.evaluation.batch_size))
     write_job_table(results.robustness, layout.robustness(model_id, method), "robustness", model_id)
