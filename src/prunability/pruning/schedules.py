@@ -1,7 +1,8 @@
 """Pruning schedules: how one prune job turns a trained model into its pruned networks.
 
 Every schedule is a function ``PruneRequest -> JobOutput`` registered in
-``SCHEDULES`` under the schedule names of prunability.pruning_jobs:
+``SCHEDULES`` under the schedule names of prunability.pruning_jobs (``prune_job``
+picks a job's):
 
 - ``one_shot``: the trained network pruned at every ``pruning.sparsities``;
   with ``pruning.finetune_epochs``, each pruned network also fine-tuned
@@ -19,8 +20,9 @@ weights; the schedule may change it), the stored states the prune stage loaded
 (``StoredWeights``), the data and the study's config — and returns what the
 stage writes. It opens no file.
 
-Adding a schedule: write its function here and register it under its name
-(``@SCHEDULES.register("name")``); give the name to the torch-free job list in
+Adding a schedule: write its function here (``out = req.output()``, one
+``out.add(…)`` per pruned network, ``return out``) and register it under its
+name (``@SCHEDULES.register("name")``); give the name to the torch-free job list in
 prunability/pruning_jobs.py (its key in ``parse_key``, its jobs in
 ``pruning_jobs``) and its settings to ``pruning`` in src/prunability/schema.yaml
 (parsed into ``config.PruningConfig``). The prune stage needs no change
@@ -38,6 +40,7 @@ import torch
 
 from prunability.config import StudyConfig
 from prunability.data.split import PreparedData
+from prunability.models import Classifier
 from prunability.pruning.baselines import StartWeights, baseline_networks, reinit_seed
 from prunability.pruning.finetune import finetune
 from prunability.pruning.flops import layer_costs
@@ -72,7 +75,7 @@ class StoredWeights:
 class PruneRequest:
     """One prune job of one model: everything a schedule reads."""
     job: PruningJob
-    model: object  # a Classifier holding the trained dense weights
+    model: Classifier  # holding the trained dense weights
     spec: ModelSpec
     data: PreparedData  # the model's prepared data (its training subset)
     config: StudyConfig
@@ -83,8 +86,13 @@ class PruneRequest:
         """The evaluation batch size (``evaluation.batch_size``)."""
         return self.config.evaluation.batch_size
 
+    def output(self) -> JobOutput:
+        """An empty output for the job; call it before changing the model (it measures the
+        dense network's layer costs)."""
+        return JobOutput(self.job, self.data, layer_costs(self.model.net, self.data.image_shape), self.batch_size)
 
-Schedule = Callable[[PruneRequest, JobOutput], None]  # records its pruned networks into the output
+
+Schedule = Callable[[PruneRequest], JobOutput]
 
 SCHEDULES: Registry[Schedule] = Registry("pruning schedule")
 
@@ -96,18 +104,15 @@ def schedule_name(job: PruningJob) -> str:
 
 def prune_job(request: PruneRequest) -> JobOutput:
     """Run the request's job with its schedule and return every row, mask and weight it produced."""
-    out = JobOutput(request.job, request.data, layer_costs(request.model.net, request.data.image_shape),
-                    request.batch_size)
-    SCHEDULES.get(schedule_name(request.job))(request, out)
-    return out
+    return SCHEDULES.get(schedule_name(request.job))(request)
 
 
 @SCHEDULES.register(ONE_SHOT)
-def one_shot(req: PruneRequest, out: JobOutput) -> None:
+def one_shot(req: PruneRequest) -> JobOutput:
     """The trained network pruned at every sparsity; optionally each one fine-tuned.
     Fine-tuning works on a copy: training also moves BatchNorm statistics, which
     the next sparsity's one-shot model must not inherit."""
-    model, p = req.model, req.config.pruning
+    model, p, out = req.model, req.config.pruning, req.output()
     dense_state = snapshot(model)
     all_masks = compute_masks(model, p, req.job.method, req.data)
     model.load_state_dict(dense_state)  # scoring leaves the weights alone; be certain
@@ -123,13 +128,14 @@ def one_shot(req: PruneRequest, out: JobOutput) -> None:
                               seed=p.seed, x_eval=req.data.train_eval()[0], history=history)
             out.add_dnr(history, FINE_TUNED, sparsity)
             out.add(tuned, masks, sparsity, FINE_TUNED, finite, snapshot(tuned))
+    return out
 
 
 @SCHEDULES.register(AT_INIT)
-def at_init(req: PruneRequest, out: JobOutput) -> None:
+def at_init(req: PruneRequest) -> JobOutput:
     """The initialization pruned at every sparsity, each sparse network trained.
     Sparsity 0 is the zoo's own model (same initialization, seed and protocol)."""
-    model, init_state = req.model, req.stored.init
+    model, init_state, out = req.model, req.stored.init, req.output()
     final_state = snapshot(model)
     model.load_state_dict(init_state)
     all_masks = compute_masks(model, req.config.pruning, req.job.method, req.data)
@@ -143,6 +149,7 @@ def at_init(req: PruneRequest, out: JobOutput) -> None:
         out.add(model, masks, sparsity, AT_INIT, result.status != "diverged", result.final_state)
         out.add_dnr(result.history, AT_INIT, sparsity)
         print(f"  at init, sparsity {sparsity:g}: {result.status} after {result.epochs} epochs")
+    return out
 
 
 def _round_scorer(req: PruneRequest, params: dict[str, torch.Tensor]):
@@ -152,11 +159,11 @@ def _round_scorer(req: PruneRequest, params: dict[str, torch.Tensor]):
     return method_scorer(req.model, req.config.pruning, req.job.method, req.data)
 
 
-def rounds(req: PruneRequest, out: JobOutput) -> None:
+def rounds(req: PruneRequest) -> JobOutput:
     """Prune-retrain rounds from the trained network (IMP, or the iterative schedule of any
     method), with AP for a '+ap' job; the dense network is the first point. The rounds
     listed in ``pruning.imp.instability_rounds`` also get a stability row."""
-    job, model, p = req.job, req.model, req.config.pruning
+    job, model, p, out = req.job, req.model, req.config.pruning, req.output()
     params = prunable_parameters(model.net, p.include_biases, p.include_norm)
     ones = {n: torch.ones_like(t, dtype=torch.bool) for n, t in params.items()}
     out.add(model, ones, 0.0, job.schedule, finite=req.stored.dense_finite)
@@ -172,6 +179,7 @@ def rounds(req: PruneRequest, out: JobOutput) -> None:
             out.stability.append(round_stability(req, r))
         print(f"  round {r.round} (sparsity {r.sparsity:.4g}{f', AP removed {r.ap_removed}' if job.ap else ''}): "
               f"{r.result.status} after {r.result.epochs} epochs")
+    return out
 
 
 for _name in (*IMP_SCHEDULES.values(), *ITERATIVE_SCHEDULES.values()):
@@ -202,7 +210,7 @@ def start_weights(req: PruneRequest, seed: int) -> StartWeights:
                         rounds=rounds_)
 
 
-def baseline(req: PruneRequest, out: JobOutput) -> None:
+def baseline(req: PruneRequest) -> JobOutput:
     """The baseline ``req.job`` of its source job, one trained network per sparsity of the
     source's masks (``req.stored.source_masks``)."""
     job, source, model = req.job, req.job.source, req.model
@@ -210,6 +218,7 @@ def baseline(req: PruneRequest, out: JobOutput) -> None:
         raise ValueError(f"pruning job {job.key!r} is a baseline of {source.key!r}: load that job's masks "
                          f"into StoredWeights.source_masks")
     seed = reinit_seed(req.spec.seed, req.config.pruning.baselines.seed)
+    out = req.output()
     starts = start_weights(req, seed)
     generator = torch.Generator().manual_seed(seed)
     print(f"  {job.baseline} of {source.key}: seed {seed} (model seed {req.spec.seed})")
@@ -223,6 +232,7 @@ def baseline(req: PruneRequest, out: JobOutput) -> None:
         result = train_sparse(model, net.masks, req.spec, req.config.training, req.data, req.batch_size)
         out.add(model, net.masks, net.sparsity, job.schedule, result.status != "diverged", result.final_state)
         print(f"  {job.schedule}, sparsity {net.sparsity:.4g}: {result.status} after {result.epochs} epochs")
+    return out
 
 
 for _name in BASELINES:
