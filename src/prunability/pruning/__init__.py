@@ -1,5 +1,10 @@
 """Pruning: prunable tensors, exact-count masks, a registry of scoring methods,
-and what a pruned network costs (FLOPs, per-layer sparsity)."""
+and what a pruned network costs (FLOPs, per-layer sparsity).
+
+Beside these (exported here): ``pruning.study`` gives a model's masks under a
+study's ``PruningConfig``; ``pruning.schedules`` runs one prune job
+(``prune_job(PruneRequest) -> JobOutput``, a registry of schedules);
+``pruning.networks`` walks the pruned networks a job stored."""
 
 from prunability.pruning.context import ScoringContext, scoring_batches
 from prunability.pruning.flops import flops, layer_costs, layer_sparsity
