@@ -66,9 +66,9 @@ def _timed(fn, device, repeats: int) -> float:
 def network_cost(spec, shape, classes, device, repeats: int) -> tuple[float, float]:
     """(seconds per training step, seconds per image of inference) of one network."""
     model = build_model(spec.hparams, shape, classes, torch.zeros(shape[0]), torch.ones(shape[0])).to(device)
-    optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=1e-3, weight_decay=0.0)
-    x = torch.rand(spec.batch_size, *shape, device=device)
-    y = torch.randint(0, classes, (spec.batch_size,), device=device)
+    optimizer = OPTIMIZERS.get(spec.hparams.optimizer)(model.parameters(), lr=1e-3, weight_decay=0.0)
+    x = torch.rand(spec.hparams.batch_size, *shape, device=device)
+    y = torch.randint(0, classes, (spec.hparams.batch_size,), device=device)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
@@ -101,12 +101,12 @@ def study_cost(config, device, epochs: int | None, repeats: int) -> dict:
     cache, totals = {}, {"training": 0.0, "pruning curves": 0.0, "corruptions": 0.0}
     specs = expand(config)
     for spec in specs:
-        key = tuple(spec.hparams.get(k) for k in SHAPE_KEYS)
+        key = tuple(getattr(spec.hparams, k) for k in SHAPE_KEYS)
         if key not in cache:
             cache[key] = network_cost(spec, shape, classes, device, repeats)
         step, image = cache[key]
         trainings = 1 + sparse_trainings
-        totals["training"] += trainings * epochs * math.ceil(n_train / spec.batch_size) * step
+        totals["training"] += trainings * epochs * math.ceil(n_train / spec.hparams.batch_size) * step
         totals["pruning curves"] += points * (n_eval + n_test) * image
         totals["corruptions"] += points * test_sets * n_test * image
     return {"models": len(specs), "networks timed": len(cache), "epochs": epochs,

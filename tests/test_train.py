@@ -2,6 +2,7 @@ import math
 
 import torch
 
+from builders import hparams
 from prunability.train import train_model
 
 
@@ -30,15 +31,15 @@ def test_training_is_deterministic_on_cpu(trained, tiny_config, digits_data):
 def test_divergence_is_recorded_not_raised(tiny_config, digits_data):
     from prunability.zoo import ModelSpec
 
-    spec = ModelSpec("nin-0000000000", 0, {**dict(digits_hparams()), "lr": 1e6, "optimizer": "sgd"})
+    spec = ModelSpec("nin-0000000000", 0, digits_hparams(lr=1e6, optimizer="sgd"))
     result = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"))
     assert result.status == "diverged"
     assert result.epochs < tiny_config.training.max_epochs or not math.isfinite(result.final["train_loss"])
 
 
-def digits_hparams():
-    return {"architecture": "nin", "depth": 1, "width": 1.0, "dropout": 0.0, "batchnorm": False,
-            "optimizer": "sgd", "lr": 0.1, "batch_size": 64, "weight_decay": 0.0}
+def digits_hparams(**changes):
+    return hparams(**{"architecture": "nin", "depth": 1, "width": 1.0, "dropout": 0.0, "batchnorm": False,
+                      "optimizer": "sgd", "lr": 0.1, "batch_size": 64, "weight_decay": 0.0, **changes})
 
 
 def test_a_damaged_resume_checkpoint_restarts_training(trained, tiny_config, digits_data, tmp_path, capsys):

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import torch
 
+from builders import hparams
 from prunability.data.train_subset import training_subset
 from prunability.train import train_model
 from prunability.train_batched import group_key, groups, train_group, train_models
@@ -21,8 +22,8 @@ VARIANTS = [(0, {}), (1, {"lr": 0.1, "weight_decay": 1e-3}), (2, {"dropout": 0.3
 
 
 def _zoo(digits_data, variants=VARIANTS):
-    specs = [ModelSpec(f"nin-test{seed}", seed, {**BASE, **changes}) for seed, changes in variants]
-    datas = [training_subset(digits_data, s.hparams.get("train_fraction", 1.0), 0, 0) for s in specs]
+    specs = [ModelSpec(f"nin-test{seed}", seed, hparams(**{**BASE, **changes})) for seed, changes in variants]
+    datas = [training_subset(digits_data, s.hparams.train_fraction, 0, 0) for s in specs]
     return specs, datas
 
 
@@ -48,7 +49,7 @@ def _max_diff(a: dict, b: dict) -> float:
 def test_the_variants_form_one_stack(digits_data):
     specs, _ = _zoo(digits_data)
     assert groups(specs) == [[0, 1, 2, 3]]
-    other = ModelSpec("nin-x", 0, {**BASE, "width": 2.0})
+    other = ModelSpec("nin-x", 0, hparams(**{**BASE, "width": 2.0}))
     assert group_key(other) != group_key(specs[0]) and groups(specs + [other]) == [[0, 1, 2, 3], [4]]
 
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from prunability import config as study_config
+from builders import hparams
 from prunability.train import train_model
 from prunability.train_batched import train_models
 from prunability.zoo import ModelSpec
@@ -26,7 +27,7 @@ def test_compile_is_off_by_default_and_a_boolean(tiny_config):
 
 @pytest.mark.slow  # compiling takes tens of seconds on a loaded CPU
 def test_compiled_training_matches_eager(tiny_config, digits_data):
-    specs = [ModelSpec(f"nin-c{seed}", seed, {**HPARAMS, "lr": lr}) for seed, lr in ((0, 0.05), (1, 0.02))]
+    specs = [ModelSpec(f"nin-c{seed}", seed, hparams(**{**HPARAMS, "lr": lr})) for seed, lr in ((0, 0.05), (1, 0.02))]
     cfg = dataclasses.replace(tiny_config.training, max_epochs=2, target_ce=1e-9, rewind_step=5)
     eager = [train_model(s, cfg, digits_data, CPU) for s in specs]
     compiled = dataclasses.replace(cfg, compile=True)

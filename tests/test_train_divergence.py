@@ -7,6 +7,7 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 
+from builders import hparams as make_hparams
 from prunability.data.split import as_float
 from prunability.train import _batches, new_model, train_model
 from prunability.zoo import ModelSpec
@@ -17,20 +18,20 @@ CPU = torch.device("cpu")
 def _spec(**changes) -> ModelSpec:
     hparams = {"architecture": "nin", "depth": 1, "width": 1.0, "dropout": 0.3, "batchnorm": True,
                "optimizer": "sgd_momentum", "lr": 0.1, "batch_size": 64, "weight_decay": 0.0}
-    return ModelSpec("nin-0000000000", 0, {**hparams, **changes})
+    return ModelSpec("nin-0000000000", 0, make_hparams(**{**hparams, **changes}))
 
 
 def _reference(spec: ModelSpec, data, max_epochs: int, stop_at: int | None = None):
     """The protocol with a host check before every update: (model, steps, epochs);
     with ``stop_at``, the model after that many steps."""
     model = new_model(spec, data, CPU)
-    optimizer = torch.optim.SGD(model.parameters(), lr=spec.lr, momentum=0.9, weight_decay=spec.weight_decay)
+    optimizer = torch.optim.SGD(model.parameters(), lr=spec.hparams.lr, momentum=0.9, weight_decay=spec.hparams.weight_decay)
     generator = torch.Generator().manual_seed(spec.seed)
     x, y = data.split.x_train, data.split.y_train
     steps = 0
     for epoch in range(1, max_epochs + 1):
         model.train()
-        for index in _batches(len(x), spec.batch_size, generator):
+        for index in _batches(len(x), spec.hparams.batch_size, generator):
             loss = F.cross_entropy(model(as_float(x[index])), y[index])
             if not torch.isfinite(loss):
                 return model, steps, epoch
@@ -48,7 +49,7 @@ def test_diverged_run_stops_before_the_first_nonfinite_step(tiny_config, digits_
     cfg = dataclasses.replace(tiny_config.training, max_epochs=6, target_ce=1e-9, rewind_step=10_000)
     result = train_model(spec, cfg, digits_data, CPU)
     model, steps, epochs = _reference(spec, digits_data, cfg.max_epochs)
-    per_epoch = len(list(_batches(len(digits_data.split.x_train), spec.batch_size, torch.Generator())))
+    per_epoch = len(list(_batches(len(digits_data.split.x_train), spec.hparams.batch_size, torch.Generator())))
     assert result.status == "diverged"
     assert 0 < steps and steps % per_epoch != 0  # it diverged mid-epoch, so the replay mattered
     assert (result.steps, result.epochs) == (steps, epochs)

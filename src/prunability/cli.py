@@ -101,7 +101,7 @@ def _print_zoo(config) -> None:
     from prunability.zoo import expand
 
     for spec in expand(config):
-        print(spec.model_id, json.dumps({**spec.hparams, "seed": spec.seed}))
+        print(spec.model_id, json.dumps({**spec.hparams.as_dict(), "seed": spec.seed}))
 
 
 def dispatch(args: argparse.Namespace) -> None:

@@ -38,7 +38,7 @@ from torch import nn
 
 from prunability.data.split import PreparedData, as_float
 from prunability.evaluation import evaluate
-from prunability.optimizers import OPTIMIZERS
+from prunability.optimizers import optimizer_of
 from prunability.train import TrainResult, _batches, fit, new_model
 from prunability.zoo import ModelSpec
 
@@ -114,7 +114,7 @@ def _advance(model, optimizer, spec: ModelSpec, data: PreparedData, steps: int, 
     done = 0
     model.train()
     while done < steps:
-        for index in _batches(len(x), spec.batch_size, generator):
+        for index in _batches(len(x), spec.hparams.batch_size, generator):
             with precision.autocast(device):
                 loss = nn.functional.cross_entropy(model(precision.layout(as_float(x[index]))), y[index]).float()
             optimizer.zero_grad(set_to_none=True)
@@ -128,7 +128,7 @@ def _advance(model, optimizer, spec: ModelSpec, data: PreparedData, steps: int, 
 def start_point(spec: ModelSpec, data: PreparedData, device: torch.device, k: int, training) -> tuple[nn.Module, dict]:
     """(model, optimizer state) after the first ``k`` steps of the model's own run."""
     model = new_model(spec, data, device)
-    optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    optimizer = optimizer_of(spec.hparams, model.parameters())
     precision = training.precision.active(device)
     precision.prepare(model)
     _advance(model, optimizer, spec, data, k, precision)
@@ -140,7 +140,7 @@ def train_copy(spec: ModelSpec, training, data: PreparedData, start: nn.Module, 
     """(final weights, status) of a copy of ``start`` trained by the zoo's protocol with
     batch order and dropout seeded by ``seed``; the global RNG is restored afterwards."""
     model = copy.deepcopy(start)
-    optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    optimizer = optimizer_of(spec.hparams, model.parameters())
     optimizer.load_state_dict(copy.deepcopy(optimizer_state))
     result = TrainResult(init_state={}, final_state={}, status="max_epochs")
     device = next(model.parameters()).device

@@ -6,6 +6,7 @@ from typing import Callable, Iterable
 
 import torch
 
+from prunability.hparams import Hyperparameters
 from prunability.registry import Registry
 
 OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
@@ -24,3 +25,8 @@ def sgd_momentum(params: Iterable, lr: float, weight_decay: float) -> torch.opti
 @OPTIMIZERS.register("adam")
 def adam(params: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
+def optimizer_of(hparams: Hyperparameters, params: Iterable) -> torch.optim.Optimizer:
+    """The optimizer of a zoo model's hyperparameters (its ``optimizer``, ``lr`` and ``weight_decay``)."""
+    return OPTIMIZERS.get(hparams.optimizer)(params, lr=hparams.lr, weight_decay=hparams.weight_decay)

@@ -26,7 +26,7 @@ from prunability.data.split import PreparedData, as_float
 from prunability.dnr import DeadReluCounter, dead_relu_rate
 from prunability.evaluation import evaluation_of, logits_of
 from prunability.models import Classifier, build_model
-from prunability.optimizers import OPTIMIZERS
+from prunability.optimizers import optimizer_of
 from prunability.precision import Precision
 from prunability.zoo import ModelSpec
 
@@ -191,7 +191,7 @@ def start_training(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, dev
     """(model, optimizer, batch-order generator, TrainResult) of ``spec`` at its start:
     seeded initialization, or wherever the checkpoint at ``checkpoint_path`` left off."""
     model = new_model(spec, data, device)
-    optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    optimizer = optimizer_of(spec.hparams, model.parameters())
     generator = torch.Generator().manual_seed(spec.seed)
     result = _resume(checkpoint_path, model, optimizer, generator, device) or TrainResult(
         init_state=snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
@@ -259,7 +259,7 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
     while result.epochs < cfg.max_epochs and result.status == "max_epochs":
         dnr = DeadReluCounter(model)
-        steps, finite = _epoch(model, optimizer, x, y, spec.batch_size, generator, after_step, precision, dnr,
+        steps, finite = _epoch(model, optimizer, x, y, spec.hparams.batch_size, generator, after_step, precision, dnr,
                                on_replay=getattr(after_step, "restart", None))
         result.steps += steps
         result.epochs += 1

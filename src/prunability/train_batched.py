@@ -59,7 +59,7 @@ MOMENTUM = {"sgd": 0.0, "sgd_momentum": 0.9}  # the optimizers a stack implement
 
 def group_key(spec: ModelSpec) -> tuple:
     """Models with equal keys share a structure, batch size and optimizer: they can train stacked."""
-    return tuple(sorted((k, v) for k, v in spec.hparams.items() if k not in BATCHABLE_AXES))
+    return tuple(sorted((k, v) for k, v in spec.hparams.as_dict().items() if k not in BATCHABLE_AXES))
 
 
 def groups(specs: list[ModelSpec]) -> list[list[int]]:
@@ -80,7 +80,7 @@ def train_models(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[Prepar
     recorders = recorders or [None] * len(specs)
     results: list[TrainResult | None] = [None] * len(specs)
     for group in groups(specs):
-        if len(group) > 1 and specs[group[0]].optimizer in MOMENTUM:
+        if len(group) > 1 and specs[group[0]].hparams.optimizer in MOMENTUM:
             done = train_group([specs[i] for i in group], cfg, [datas[i] for i in group], device,
                                eval_batch_size, [paths[i] for i in group], [recorders[i] for i in group])
         else:
@@ -136,7 +136,7 @@ def train_group(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[Prepare
                 eval_batch_size: int = 1024, checkpoint_paths: list | None = None,
                 recorders: list | None = None) -> list[TrainResult]:
     """Train models that share ``group_key`` (and an optimizer of ``MOMENTUM``) stacked."""
-    if len({group_key(s) for s in specs}) != 1 or specs[0].optimizer not in MOMENTUM:
+    if len({group_key(s) for s in specs}) != 1 or specs[0].hparams.optimizer not in MOMENTUM:
         raise ValueError("train_group needs models of one group (train_batched.group_key) trained by "
                          f"{' or '.join(MOMENTUM)}; use train_models to group them")
     device = torch.device(device)
@@ -154,7 +154,7 @@ class _GroupRun:
         self.members, self.cfg, self.device = members, cfg, device
         self.eval_batch_size = eval_batch_size
         self.precision = cfg.precision.active(device)
-        self.momentum = MOMENTUM[members[0].spec.optimizer]
+        self.momentum = MOMENTUM[members[0].spec.hparams.optimizer]
         self.observe = {}
         for m in members:
             self.observe[id(m)] = None if m.recorder is None else (
@@ -165,7 +165,7 @@ class _GroupRun:
 
     def run(self) -> list[TrainResult]:
         if self.running:
-            template = next((m.model for m in self.running if m.spec.dropout > 0), self.running[0].model)
+            template = next((m.model for m in self.running if m.spec.hparams.dropout > 0), self.running[0].model)
             momentum = [self._momentum_of(m) for m in self.running]
             self.stack = StackedNetworks(template, [m.model for m in self.running], momentum)
             if self.cfg.compile:  # the stacked steps, and each model's evaluation as train_model compiles it
@@ -197,7 +197,7 @@ class _GroupRun:
         return torch.cat([b.reshape(-1) for b in buffers])
 
     def _start_epoch(self, m: _Member) -> None:
-        m.batches, m.pos, m.zeros = list(_batches(len(m.x), m.spec.batch_size, m.generator)), 0, []
+        m.batches, m.pos, m.zeros = list(_batches(len(m.x), m.spec.hparams.batch_size, m.generator)), 0, []
         self.nonfinite[m.row] = False
 
     def _global_step(self) -> None:
@@ -236,8 +236,8 @@ class _GroupRun:
                  for shape, strides in self.stack.dropout_layouts(batches[0])]  # a lone model's input, strides too
         index = None if rows == list(range(len(self.stack))) else rows
         autocast = self.precision.autocast(self.device) if self.precision.mixed else None
-        losses, zeros = self.stack.step(index, x, y, masks, [m.spec.lr for m in members],
-                                        [m.spec.weight_decay for m in members], self.momentum, autocast)
+        losses, zeros = self.stack.step(index, x, y, masks, [m.spec.hparams.lr for m in members],
+                                        [m.spec.hparams.weight_decay for m in members], self.momentum, autocast)
         self.nonfinite[rows] |= ~torch.isfinite(losses)
         for j, m in enumerate(members):
             m.zeros.append(zeros[j])
@@ -245,7 +245,7 @@ class _GroupRun:
     def _mask(self, m: _Member, shape: torch.Size, strides: tuple[int, ...]) -> torch.Tensor:
         """Model ``m``'s dropout mask, drawn as ``F.dropout`` draws it on CPU: Bernoulli(1 − p)
         in the input's memory layout (``empty_like``), divided by 1 − p."""
-        p = m.spec.dropout
+        p = m.spec.hparams.dropout
         if p <= 0:
             return torch.ones(shape, device=self.device)
         noise = torch.empty_strided(shape, strides, device=self.device)

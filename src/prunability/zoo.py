@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prunability.config import StudyConfig
+from prunability.hparams import FULL_TRAINING_SET, Hyperparameters
 
 
 class UnknownModelError(LookupError):
@@ -25,21 +26,14 @@ class UnknownModelError(LookupError):
 class ModelSpec:
     model_id: str
     seed: int
-    hparams: dict[str, Any]  # one value per grid axis
-
-    def __getattr__(self, name: str) -> Any:
-        # spec.lr, spec.depth, … read like the dataclass fields they are in spirit
-        try:
-            return self.__dict__["hparams"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+    hparams: Hyperparameters
 
 
-def _identity(config: StudyConfig, hparams: dict[str, Any], seed: int) -> dict[str, Any]:
+def _identity(config: StudyConfig, hparams: Hyperparameters, seed: int) -> dict[str, Any]:
     data = config.dataset
     # the whole training split is the default: listed only when cut, so ids of studies without the axis stay as they were
-    if hparams.get("train_fraction") == 1.0:
-        hparams = {k: v for k, v in hparams.items() if k != "train_fraction"}
+    hparams = {k: v for k, v in hparams.as_dict().items()
+               if not (k == "train_fraction" and v == FULL_TRAINING_SET)}
     return {
         "hparams": hparams,
         "seed": seed,
@@ -63,10 +57,10 @@ def _data_extras(data) -> dict[str, Any]:
     return extras
 
 
-def model_id(config: StudyConfig, hparams: dict[str, Any], seed: int) -> str:
+def model_id(config: StudyConfig, hparams: Hyperparameters, seed: int) -> str:
     canonical = json.dumps(_identity(config, hparams, seed), sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha1(canonical.encode()).hexdigest()[:10]
-    return f"{hparams['architecture']}-{digest}"
+    return f"{hparams.architecture}-{digest}"
 
 
 def expand(config: StudyConfig) -> list[ModelSpec]:
@@ -74,7 +68,7 @@ def expand(config: StudyConfig) -> list[ModelSpec]:
     axes = list(config.zoo.grid)
     specs = []
     for values in itertools.product(*(config.zoo.grid[a] for a in axes)):
-        hparams = dict(zip(axes, values))
+        hparams = Hyperparameters.of(dict(zip(axes, values)))
         for seed in config.zoo.seeds:
             specs.append(ModelSpec(model_id(config, hparams, seed), seed, hparams))
     return specs

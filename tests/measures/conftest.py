@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from builders import hparams
 from prunability.config import DatasetConfig, MeasureConfig, PruningConfig, schema
 from prunability.data.digits import load_digits
 from prunability.data.split import PreparedData, as_float
@@ -94,10 +95,10 @@ def train(model, x, y, epochs, lr=3e-3, batch_size=64, seed=0):
     return model.eval()
 
 
-def trained(digits, hparams, epochs, lr=3e-3, seed=0):
+def trained(digits, hp, epochs, lr=3e-3, seed=0):
     """(trained model, its initialization, x_train, y_train)."""
     torch.manual_seed(seed)
-    model = build_model(hparams, digits.image_shape, digits.num_classes, digits.mean, digits.std)
+    model = build_model(hp, digits.image_shape, digits.num_classes, digits.mean, digits.std)
     init = copy.deepcopy(model).eval()
     x, y = digits.train_eval()
     with single_thread():  # session fixtures are set up before the autouse one
@@ -108,12 +109,12 @@ def trained(digits, hparams, epochs, lr=3e-3, seed=0):
 @pytest.fixture(scope="session")
 def trained_mlp(digits):
     """A one-hidden-layer MLP (64 units, no BN): ~97 % train accuracy in well under a second."""
-    hp = {"architecture": "mlp", "depth": 1, "width": 0.25, "dropout": 0.0, "batchnorm": False}
+    hp = hparams(architecture="mlp", depth=1, width=0.25, dropout=0.0, batchnorm=False)
     return trained(digits, hp, epochs=8)
 
 
 @pytest.fixture(scope="session")
 def trained_nin_bn(digits):
     """A one-block NiN with BatchNorm (16 channels): ~95 % train accuracy in about a second."""
-    hp = {"architecture": "nin", "depth": 1, "width": 0.64, "dropout": 0.0, "batchnorm": True}
+    hp = hparams(architecture="nin", depth=1, width=0.64, dropout=0.0, batchnorm=True)
     return trained(digits, hp, epochs=15, lr=1e-2)

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from builders import hparams
 from prunability.dnr import DeadReluCounter, NoReluApplied, dead_relu_rate, dense_training_dnr
 from prunability.models import ARCHITECTURES, build_model
 
@@ -70,7 +71,7 @@ EXPECTED_RELUS = {"nin": 6, "mlp": 2, "resnet18": 17, "resnet20": 19, "vgg11": 8
 
 @pytest.mark.parametrize("arch", ARCHITECTURES.names())
 def test_every_relu_application_of_every_architecture_is_counted(arch):
-    hp = {"architecture": arch, "depth": 2, "width": 0.25, "dropout": 0.0, "batchnorm": True}
+    hp = hparams(architecture=arch, depth=2, width=0.25, dropout=0.0, batchnorm=True)
     model = build_model(hp, (3, 32, 32), 10, torch.zeros(3), torch.ones(3)).eval()
     with DeadReluCounter(model) as counter:
         model(torch.rand(2, 3, 32, 32))

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from builders import hparams
 from prunability.measures.folding import fold_batchnorm
 from prunability.models.registry import ARCHITECTURES
 
@@ -27,8 +28,8 @@ def randomize_batchnorm(net, seed=0):
 
 def build(arch, image_shape=(3, 8, 8), **hp):
     torch.manual_seed(0)
-    hparams = {"architecture": arch, "depth": 2, "width": 0.25, "dropout": 0.0, "batchnorm": True, **hp}
-    return randomize_batchnorm(ARCHITECTURES.get(arch)(hparams, image_shape, 10))
+    values = hparams(architecture=arch, depth=2, width=0.25, dropout=0.0, batchnorm=True, **hp)
+    return randomize_batchnorm(ARCHITECTURES.get(arch)(values, image_shape, 10))
 
 
 @pytest.mark.parametrize("arch", ["nin", "resnet18", "vgg11", "mlp"])

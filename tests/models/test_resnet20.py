@@ -2,12 +2,13 @@
 
 import torch
 
+from builders import hparams
 from prunability.models import build_model
 from prunability.pruning import prunable_parameters
 
 
 def _resnet20(width=1.0, batchnorm=True, classes=10):
-    hp = {"architecture": "resnet20", "depth": 2, "width": width, "dropout": 0.0, "batchnorm": batchnorm}
+    hp = hparams(architecture="resnet20", depth=2, width=width, dropout=0.0, batchnorm=batchnorm)
     return build_model(hp, (3, 32, 32), classes, torch.zeros(3), torch.ones(3))
 
 

@@ -35,7 +35,7 @@ def test_rewind_state_is_the_weights_after_k_steps(trained, tiny_config, digits_
     """One epoch of the tiny study takes ceil(n/64) steps (no batch of one is left):
     the weights after exactly that many steps are those of a run stopped after one epoch."""
     spec, _ = trained
-    steps_per_epoch = -(-len(digits_data.split.x_train) // spec.batch_size)
+    steps_per_epoch = -(-len(digits_data.split.x_train) // spec.hparams.batch_size)
     cfg = dataclasses.replace(tiny_config.training, rewind_step=steps_per_epoch)
     full = train_model(spec, cfg, digits_data, torch.device("cpu"))
     one_epoch = train_model(spec, dataclasses.replace(tiny_config.training, max_epochs=1), digits_data,

@@ -18,9 +18,10 @@ from __future__ import annotations
 import torch
 
 from prunability.data.split import ImageSplit, PreparedData
+from prunability.hparams import FULL_TRAINING_SET
 
 #: the fraction that leaves the prepared data untouched (and model ids unchanged)
-FULL = 1.0
+FULL = FULL_TRAINING_SET
 
 
 def subset_indices(n: int, fraction: float, seed: int) -> torch.Tensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from prunability.hparams import Hyperparameters
 from prunability.models.registry import ARCHITECTURES, norm2d, scaled
 
 BASE_CHANNELS = 25
@@ -25,16 +26,16 @@ def _conv_bn_relu(c_in: int, c_out: int, kernel: int, stride: int, batchnorm: bo
 
 
 @ARCHITECTURES.register("nin")
-def build_nin(hparams, image_shape, num_classes) -> nn.Module:
-    channels, bn = scaled(BASE_CHANNELS, hparams["width"]), hparams["batchnorm"]
+def build_nin(hp: Hyperparameters, image_shape, num_classes) -> nn.Module:
+    channels, bn = scaled(BASE_CHANNELS, hp.width), hp.batchnorm
     layers: list[nn.Module] = []
     c_in = image_shape[0]
-    for _ in range(hparams["depth"]):
+    for _ in range(hp.depth):
         layers += _conv_bn_relu(c_in, channels, 3, 2, bn)
         layers += _conv_bn_relu(channels, channels, 1, 1, bn)
         layers += _conv_bn_relu(channels, channels, 1, 1, bn)
-        if hparams["dropout"] > 0:
-            layers.append(nn.Dropout(hparams["dropout"]))
+        if hp.dropout > 0:
+            layers.append(nn.Dropout(hp.dropout))
         c_in = channels
     layers += [nn.Conv2d(c_in, num_classes, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     return nn.Sequential(*layers)

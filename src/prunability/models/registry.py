@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 import torch
 from torch import nn
 
+from prunability.hparams import Hyperparameters
 from prunability.registry import Registry
 
-# name -> builder(hparams, image_shape (C, H, W), num_classes) -> nn.Module producing logits
+# name -> builder(Hyperparameters, image_shape (C, H, W), num_classes) -> nn.Module producing logits
 ARCHITECTURES = Registry("architecture")
 
 
@@ -30,10 +29,10 @@ class Classifier(nn.Module):
 
 
 def build_model(
-    hparams: Mapping[str, Any], image_shape: tuple[int, int, int], num_classes: int,
+    hparams: Hyperparameters, image_shape: tuple[int, int, int], num_classes: int,
     mean: torch.Tensor, std: torch.Tensor,
 ) -> Classifier:
-    builder = ARCHITECTURES.get(hparams["architecture"])
+    builder = ARCHITECTURES.get(hparams.architecture)
     return Classifier(builder(hparams, image_shape, num_classes), mean, std)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from prunability.hparams import Hyperparameters
 from prunability.models.registry import ARCHITECTURES, scaled
 
 
@@ -26,8 +27,8 @@ def _stage(c_in: int, c_out: int, stride: int, blocks: int) -> nn.Sequential:
 
 
 @ARCHITECTURES.register("resnet18")
-def build_resnet18(hparams, image_shape, num_classes) -> nn.Module:
-    widths = [scaled(64 * m, hparams["width"]) for m in (1, 2, 4, 8)]
+def build_resnet18(hp: Hyperparameters, image_shape, num_classes) -> nn.Module:
+    widths = [scaled(64 * m, hp.width) for m in (1, 2, 4, 8)]
     layers: list[nn.Module] = [
         nn.Conv2d(image_shape[0], widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True),
     ]
@@ -36,7 +37,7 @@ def build_resnet18(hparams, image_shape, num_classes) -> nn.Module:
         layers.append(_stage(c_in, c_out, 1 if i == 0 else 2, blocks=2))
         c_in = c_out
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    if hparams["dropout"] > 0:
-        layers.append(nn.Dropout(hparams["dropout"]))
+    if hp.dropout > 0:
+        layers.append(nn.Dropout(hp.dropout))
     layers.append(nn.Linear(c_in, num_classes))
     return nn.Sequential(*layers)

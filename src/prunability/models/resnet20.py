@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from prunability.hparams import Hyperparameters
 from prunability.models.registry import ARCHITECTURES, norm2d, scaled
 
 BLOCKS_PER_STAGE = 3
@@ -54,9 +55,9 @@ class BasicBlock(nn.Module):
 
 
 @ARCHITECTURES.register("resnet20")
-def build_resnet20(hparams, image_shape, num_classes) -> nn.Module:
-    bn = hparams["batchnorm"]
-    widths = [scaled(16 * m, hparams["width"]) for m in (1, 2, 4)]
+def build_resnet20(hp: Hyperparameters, image_shape, num_classes) -> nn.Module:
+    bn = hp.batchnorm
+    widths = [scaled(16 * m, hp.width) for m in (1, 2, 4)]
     layers: list[nn.Module] = [
         nn.Conv2d(image_shape[0], widths[0], 3, padding=1, bias=not bn), norm2d(widths[0], bn), nn.ReLU(),
     ]
@@ -67,7 +68,7 @@ def build_resnet20(hparams, image_shape, num_classes) -> nn.Module:
         layers.append(nn.Sequential(*blocks))
         c_in = c_out
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    if hparams["dropout"] > 0:
-        layers.append(nn.Dropout(hparams["dropout"]))
+    if hp.dropout > 0:
+        layers.append(nn.Dropout(hp.dropout))
     layers.append(nn.Linear(c_in, num_classes))
     return nn.Sequential(*layers)

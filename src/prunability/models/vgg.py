@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from prunability.hparams import Hyperparameters
 from prunability.models.registry import ARCHITECTURES, scaled
 
 
@@ -30,16 +31,16 @@ def _small_image_cfg(width: float, size: int) -> list:
 
 
 @ARCHITECTURES.register("vgg11")
-def build_vgg11(hparams, image_shape, num_classes) -> nn.Module:
+def build_vgg11(hp: Hyperparameters, image_shape, num_classes) -> nn.Module:
     from torchvision.models.vgg import make_layers
 
-    cfg = _small_image_cfg(hparams["width"], min(image_shape[1:]))
-    features = make_layers(cfg, batch_norm=hparams["batchnorm"])
+    cfg = _small_image_cfg(hp.width, min(image_shape[1:]))
+    features = make_layers(cfg, batch_norm=hp.batchnorm)
     if image_shape[0] != 3:  # make_layers assumes RGB input
         first = features[0]
         features[0] = nn.Conv2d(image_shape[0], first.out_channels, 3, padding=1)
     head: list[nn.Module] = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    if hparams["dropout"] > 0:
-        head.append(nn.Dropout(hparams["dropout"]))
+    if hp.dropout > 0:
+        head.append(nn.Dropout(hp.dropout))
     head.append(nn.Linear(cfg[-1] if cfg[-1] != "M" else cfg[-2], num_classes))
     return nn.Sequential(features, *head)

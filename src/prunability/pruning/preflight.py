@@ -30,7 +30,7 @@ def _networks(config: StudyConfig):
     shape, classes = image_shape(config.dataset)
     seen = set()
     for spec in expand(config):
-        key = tuple(sorted((k, v) for k, v in spec.hparams.items() if k not in _SHAPELESS))
+        key = tuple(sorted((k, v) for k, v in spec.hparams.as_dict().items() if k not in _SHAPELESS))
         if key in seen:
             continue
         seen.add(key)

@@ -16,7 +16,7 @@ import torch
 
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData
-from prunability.optimizers import OPTIMIZERS
+from prunability.optimizers import optimizer_of
 from prunability.pruning.masks import Masks, apply_masks
 from prunability.train import TrainResult, snapshot, fit
 from prunability.zoo import ModelSpec
@@ -26,7 +26,7 @@ def train_sparse(model, masks: Masks, spec: ModelSpec, cfg: TrainingConfig, data
                  eval_batch_size: int = 1024) -> TrainResult:
     """Train ``model`` (a Classifier whose ``.net`` the masks are keyed to) in place
     from its current weights; returns the run's history and final state."""
-    optimizer = OPTIMIZERS.get(spec.optimizer)(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    optimizer = optimizer_of(spec.hparams, model.parameters())
     generator = torch.Generator().manual_seed(spec.seed)
     apply_masks(model.net, masks)
     result = TrainResult(init_state=snapshot(model), final_state={}, status="max_epochs", milestones={})

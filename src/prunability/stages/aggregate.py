@@ -19,7 +19,7 @@ def zoo_table(config: StudyConfig, layout: Layout, specs: list[ModelSpec]) -> pd
         result = io.read_json(layout.train_result(spec.model_id))
         final = result.get("final", {})
         rows.append({
-            "model_id": spec.model_id, **spec.hparams, "seed": spec.seed, "status": result["status"],
+            "model_id": spec.model_id, **spec.hparams.as_dict(), "seed": spec.seed, "status": result["status"],
             "epochs": result["epochs"], "steps": result["steps"],
             **{k: final.get(k, float("nan")) for k in ("train_loss", "train_acc", "test_loss", "test_acc")},
         })

@@ -8,7 +8,7 @@ import torch
 from prunability import io, schemas
 from prunability.config import StudyConfig
 from prunability.data.split import PreparedData
-from prunability.data.train_subset import FULL, training_subset
+from prunability.data.train_subset import training_subset
 from prunability.device import pick_device
 from prunability.layout import Layout
 from prunability.models import Classifier
@@ -22,8 +22,7 @@ def load_data(layout: Layout, device: torch.device) -> PreparedData:
 
 def load_model_data(config: StudyConfig, layout: Layout, spec: ModelSpec, device: torch.device) -> PreparedData:
     """The prepared data as ``spec`` sees it: its training split cut to its ``train_fraction``."""
-    fraction = float(spec.hparams.get("train_fraction", FULL))
-    return training_subset(load_data(layout, device), fraction, config.dataset.split_seed,
+    return training_subset(load_data(layout, device), spec.hparams.train_fraction, config.dataset.split_seed,
                            config.dataset.train_eval_size)
 
 

@@ -35,7 +35,7 @@ def build_context(config: StudyConfig, layout: Layout, model_id: str) -> Measure
         init_model=load_model(spec, data, init_path, device) if init_path.exists() else None,
         x_train=x_train, y_train=y_train, config=config.measures, pruning=config.pruning,
         seed=spec.seed, batch_size=config.evaluation.batch_size, history=history, milestones=milestones,
-        train_size=len(data.split.x_train), train_batch_size=int(spec.hparams["batch_size"]),
+        train_size=len(data.split.x_train), train_batch_size=spec.hparams.batch_size,
         spec=spec, training=config.training, data=data,
     )
 

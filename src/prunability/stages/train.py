@@ -7,7 +7,7 @@ import torch
 
 from prunability import io
 from prunability.config import StudyConfig
-from prunability.data.train_subset import FULL, kept_indices, training_subset
+from prunability.data.train_subset import kept_indices, training_subset
 from prunability.difficulty import DifficultyRecorder, difficulty_rows
 from prunability.layout import Layout
 from prunability.stages.common import load_data, setup, write_job_table
@@ -17,7 +17,7 @@ from prunability.train import train_model
 def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     spec, device = setup(config, model_id)
     full = load_data(layout, device)
-    fraction = float(spec.hparams.get("train_fraction", FULL))
+    fraction = spec.hparams.train_fraction
     data = training_subset(full, fraction, config.dataset.split_seed, config.dataset.train_eval_size)
     s = data.split
     recorder = (DifficultyRecorder(config.training.score_epoch, {"train": (s.x_train, s.y_train), "test": (s.x_test, s.y_test)})
@@ -35,7 +35,7 @@ def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     io.save_torch(result.final_state, layout.final_weights(model_id))
     io.save_torch(result.rewind_state, layout.rewind_weights(model_id))
     # result.json is declared last by the rule: written last, it marks the job complete.
-    io.write_json({"model_id": model_id, "hparams": spec.hparams, "seed": spec.seed, "status": result.status,
+    io.write_json({"model_id": model_id, "hparams": spec.hparams.as_dict(), "seed": spec.seed, "status": result.status,
                    "epochs": result.epochs, "steps": result.steps, "final": result.final, "rewind_step": result.rewind_step,
                    "device": str(device)}, layout.train_result(model_id))
     checkpoint.unlink(missing_ok=True)  # the outputs are complete: nothing left to resume
