@@ -25,7 +25,8 @@ def test_prunable_parameters_default_to_conv_and_linear_weights():
 def test_kept_count_is_exact(method, sparsity):
     params = prunable_parameters(net())
     m = METHODS.get(method)
-    masks = masks_from_scores(m.score(ScoringContext(params=params, generator=torch.Generator().manual_seed(0))), sparsity, m.scope)
+    ctx = ScoringContext(params=params, generator=torch.Generator().manual_seed(0))
+    masks = masks_from_scores(m.score(ctx), sparsity, m.scope)
     total = 36 + 1440
     kept, n = kept_count(masks)
     assert n == total
@@ -81,7 +82,8 @@ def test_apply_masks_zeroes_exactly_the_pruned_weights():
 def test_packed_masks_round_trip_and_load_into_torch_prune():
     model = net()
     params = prunable_parameters(model)
-    masks = masks_from_scores(METHODS.get("random").score(ScoringContext(params=params, generator=torch.Generator().manual_seed(0))), 0.6, "global")
+    ctx = ScoringContext(params=params, generator=torch.Generator().manual_seed(0))
+    masks = masks_from_scores(METHODS.get("random").score(ctx), 0.6, "global")
     packed = pack_masks(masks)
     assert packed["4.weight:bits"].numel() == 1440 // 8
     restored = unpack_masks(packed)

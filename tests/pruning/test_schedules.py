@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from prunability import config as study_config
+from prunability.evaluation import evaluate
 from prunability.pruning import unpack_masks
 from prunability.pruning.masks import keep_count, prunable_parameters
 from prunability.pruning.schedules import SCHEDULES, PruneRequest, StoredWeights, prune_job, schedule_name
@@ -50,7 +51,8 @@ def test_one_shot_request_returns_rows_masks_and_fine_tuned_weights(trained, tin
     sparsities = tiny_config.pruning.sparsities  # 0, 0.5, 0.9, with one fine-tuning epoch each but 0
     total = sum(p.numel() for p in prunable_parameters(model.net).values())
     one_shot = [r for r in out.rows if r["schedule"] == ONE_SHOT]
-    assert [(r["sparsity"], r["split"]) for r in one_shot] == [(s, split) for s in sparsities for split in ("train", "test")]
+    expected = [(s, split) for s in sparsities for split in ("train", "test")]
+    assert [(r["sparsity"], r["split"]) for r in one_shot] == expected
     assert [r["kept"] for r in one_shot[::2]] == [keep_count(total, s) for s in sparsities]
     tuned = [r for r in out.rows if r["schedule"] == FINE_TUNED]
     assert [r["sparsity"] for r in tuned[::2]] == [s for s in sparsities if s > 0]
@@ -62,7 +64,6 @@ def test_one_shot_request_returns_rows_masks_and_fine_tuned_weights(trained, tin
         assert (out.weights[FINE_TUNED]["0.9"][f"net.{name}"][~mask] == 0).all()
     # the dense row is the dense model's: its loss equals a fresh evaluation of the trained weights
     model.load_state_dict(dense)
-    from prunability.evaluation import evaluate
     x, y = digits_data.train_eval()
     assert one_shot[0]["loss"] == pytest.approx(evaluate(model, x, y, tiny_config.evaluation.batch_size).loss, rel=1e-6)
     assert {r["job"] for r in out.dnr} == {"global_magnitude"} and {r["schedule"] for r in out.dnr} == {FINE_TUNED}

@@ -126,7 +126,8 @@ def chain(w1=S1, w2=S2) -> Classifier:
 
 def pruning_settings(**keys):
     """A study's pruning settings, parsed (the schema's defaults for every key not given)."""
-    return study_config.parse({"study": "s", "dataset": {"name": "digits"}, "zoo": {"grid": {}}, "pruning": keys}).pruning
+    raw = {"study": "s", "dataset": {"name": "digits"}, "zoo": {"grid": {}}, "pruning": keys}
+    return study_config.parse(raw).pruning
 
 
 def synflow(model, sparsity=0.0, rounds=1, input_shape=(2,)):
