@@ -50,7 +50,7 @@ def zoo(config_path: Path, device: torch.device):
                                                        ("x_train", "y_train", "x_test", "y_test")}),
                         data.mean, data.std, data.train_eval_index.to(device))
     specs = expand(config)
-    datas = [training_subset(data, float(s.hparams.get("train_fraction", 1.0)), config.dataset.split_seed,
+    datas = [training_subset(data, float(s.hparams.train_fraction), config.dataset.split_seed,
                              config.dataset.train_eval_size) for s in specs]
     return config, specs, datas
 
