@@ -147,19 +147,27 @@ def _epoch_row(model, data: PreparedData, epoch: int, step: int, batch_size: int
     ``observe(epoch, model, {"train": logits, "test": logits})`` sees the same pass."""
     s = data.split
     logits = {"train": logits_of(model, s.x_train, batch_size), "test": logits_of(model, s.x_test, batch_size)}
+    return _row_of(model, data, epoch, step, logits, dead_relu_rate(model, data.train_eval()[0], batch_size),
+                   dnr_train, observe)
+
+
+def _row_of(model, data: PreparedData, epoch: int, step: int, logits: dict, dnr_eval: float, dnr_train: float,
+            observe=None) -> dict:
+    """``_epoch_row`` from the epoch's eval-mode ``logits`` ({"train", "test"}) and DNRs
+    (the batched trainer computes them for several models at once)."""
+    s = data.split
     train, test = evaluation_of(logits["train"], s.y_train), evaluation_of(logits["test"], s.y_test)
     if observe is not None:
         observe(epoch, model, logits)
     return {"epoch": epoch, "step": step, "train_loss": train.loss, "train_acc": train.accuracy,
-            "test_loss": test.loss, "test_acc": test.accuracy,
-            "dnr_eval": dead_relu_rate(model, data.train_eval()[0], batch_size), "dnr_train": dnr_train}
+            "test_loss": test.loss, "test_acc": test.accuracy, "dnr_eval": dnr_eval, "dnr_train": dnr_train}
 
 
 def _checkpoint(result: TrainResult, model, optimizer, generator: torch.Generator) -> dict:
     """Everything needed to continue bit for bit: weights, optimizer, both RNG states, progress."""
     return {
         "model": snapshot(model), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-        "torch_rng": torch.get_rng_state(), "init_state": result.init_state, "status": result.status,
+        "torch_rng": torch.get_rng_state(), "init_state": result.init_state, "status": result.status.value,
         "epochs": result.epochs, "steps": result.steps, "history": result.history,
         "milestones": [[t, s] for t, s in result.milestones.items()],
         "rewind_state": result.rewind_state, "rewind_step": result.rewind_step, "scores": result.scores,

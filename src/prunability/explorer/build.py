@@ -12,6 +12,7 @@ import pandas as pd
 from prunability.explorer import ap, geometry, measures, methods, page, samples, sprites
 from prunability.explorer.inputs import GEOMETRY_COLUMNS, StudyInputs, load
 from prunability.layout import Layout
+from prunability.status import Status
 
 
 def zoo_with_targets(inputs: StudyInputs) -> pd.DataFrame:
@@ -61,7 +62,7 @@ def samples_payload(inputs: StudyInputs, geo: dict | None) -> dict:
     lists = samples.ranked(inputs.fragility, dense) if inputs.fragility is not None else None
     pies = samples.exemplars(inputs.pie) if inputs.pie is not None else None
     listed = samples.listed_samples(lists or {}, pies or {})
-    models = inputs.zoo.loc[inputs.zoo["status"] == "converged", "model_id"].tolist() or inputs.zoo["model_id"].tolist()
+    models = inputs.zoo.loc[inputs.zoo["status"] == Status.CONVERGED, "model_id"].tolist() or inputs.zoo["model_id"].tolist()
     first_method = sorted(inputs.fragility["method"].unique())[0] if lists else None
     return {
         "lists": lists, "pie": pies,

@@ -15,6 +15,7 @@ import pyarrow.dataset as ds
 
 from prunability.explorer.inputs import GEOMETRY_COLUMNS, SampleScan
 from prunability.explorer.packing import pack_floats, pack_ints
+from prunability.status import Status
 
 MAX_MODELS = 6
 MAX_SAMPLES = 400
@@ -24,7 +25,7 @@ COLUMNS = ["model_id", "method", "schedule", "sparsity", "sample", "label", "pre
 def choose_models(zoo: pd.DataFrame, k: int = MAX_MODELS) -> list[str]:
     """Up to ``k`` models evenly spaced in generalization-gap order (smallest and
     largest gap included), converged ones first choice."""
-    pool = zoo[zoo["status"] == "converged"] if (zoo["status"] == "converged").any() else zoo
+    pool = zoo[zoo["status"] == Status.CONVERGED] if (zoo["status"] == Status.CONVERGED).any() else zoo
     ordered = pool.sort_values(["generalization_gap", "model_id"], na_position="last")["model_id"].tolist()
     if len(ordered) <= k:
         return ordered

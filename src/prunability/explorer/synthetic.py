@@ -20,6 +20,7 @@ from prunability import io, schemas
 from prunability.explorer.inputs import GEOMETRY_COLUMNS
 from prunability.layout import Layout
 from prunability.stats.forgetting import fragility
+from prunability.status import Status
 
 GEOMETRY_FIELDS = [pa.field(c, pa.float64()) for c in GEOMETRY_COLUMNS]
 SCHEDULE_FIELD = pa.field("schedule", pa.string(), nullable=False)
@@ -57,7 +58,7 @@ def zoo(s: SyntheticStudy) -> pd.DataFrame:
             rows.append({
                 "model_id": f"nin-{k:04d}{seed:06x}", "architecture": "nin", "depth": 2 + k % 3, "width": 1.0 + k // 3,
                 "dropout": 0.0, "batchnorm": True, "optimizer": "sgd_momentum", "lr": 0.05, "batch_size": 64,
-                "weight_decay": 0.0, "train_fraction": 1.0, "seed": seed, "status": "converged", "epochs": 10, "steps": 100,
+                "weight_decay": 0.0, "train_fraction": 1.0, "seed": seed, "status": Status.CONVERGED.value, "epochs": 10, "steps": 100,
                 "train_loss": 0.01, "train_acc": 1.0, "test_loss": 1 - test_acc, "test_acc": test_acc,
                 "generalization_gap": 1.0 - test_acc,
             })

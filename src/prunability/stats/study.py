@@ -34,9 +34,8 @@ from prunability.stats.kendall import kendall_tau
 from prunability.stats.measure_agreement import measure_mi_matrix
 from prunability.stats.significance import corrected, independence_p_value, tau_interval
 from prunability.stats.sign_error import sign_error_summary
+from prunability.status import Status
 
-KEPT_STATUS = "converged"
-UNCONVERGED_STATUS = "max_epochs"
 SUBSET_SEPARATOR = "+"
 
 _MEASURE = "__measure_value__"
@@ -51,7 +50,7 @@ def typed_frame(records: list[tuple], schema: pa.Schema) -> pd.DataFrame:
 
 def select_models(zoo: pd.DataFrame, include_unconverged: bool) -> pd.DataFrame:
     """The models that enter the statistics, by training status."""
-    kept = {KEPT_STATUS, UNCONVERGED_STATUS} if include_unconverged else {KEPT_STATUS}
+    kept = {Status.CONVERGED, Status.MAX_EPOCHS} if include_unconverged else {Status.CONVERGED}
     return zoo[zoo["status"].isin(kept)]
 
 
