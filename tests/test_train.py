@@ -1,8 +1,11 @@
+import dataclasses
 import math
 
 import torch
 
 from builders import hparams
+from prunability import io
+from prunability.status import Status
 from prunability.train import train_model
 
 
@@ -50,3 +53,24 @@ def test_a_damaged_resume_checkpoint_restarts_training(trained, tiny_config, dig
     assert "training starts again from the beginning" in capsys.readouterr().out
     assert all(torch.equal(first.final_state[k], again.final_state[k]) for k in first.final_state)
     assert (tmp_path / "checkpoint.pt.corrupt").exists()
+
+
+def test_a_checkpoint_holds_a_running_model_and_resumes_to_max_epochs(trained, tiny_config, digits_data, tmp_path):
+    """A model still training is checkpointed as "running"; only after its last epoch is
+    it "max_epochs". A checkpoint written before the running state existed (a running
+    model saved as "max_epochs") resumes as running too."""
+    spec, _ = trained
+    cfg = dataclasses.replace(tiny_config.training, target_ce=1e-9, max_epochs=1, checkpoint_every=1)
+    checkpoint = tmp_path / "checkpoint.pt"
+    one = train_model(spec, cfg, digits_data, torch.device("cpu"), checkpoint_path=checkpoint)
+    assert one.status is Status.MAX_EPOCHS and one.epochs == 1
+    assert io.load_torch(checkpoint, "cpu")["status"] == "running"
+    two = dataclasses.replace(cfg, max_epochs=2)
+    resumed = train_model(spec, two, digits_data, torch.device("cpu"), checkpoint_path=checkpoint)
+    assert resumed.status is Status.MAX_EPOCHS and resumed.epochs == 2 and resumed.steps == 2 * one.steps
+    old = io.load_torch(checkpoint, "cpu")
+    old["status"] = "max_epochs"  # as checkpoints were written before Status.RUNNING
+    io.save_torch(old, checkpoint)
+    three = train_model(spec, dataclasses.replace(cfg, max_epochs=3), digits_data, torch.device("cpu"),
+                        checkpoint_path=checkpoint)
+    assert three.epochs == 3 and three.status is Status.MAX_EPOCHS

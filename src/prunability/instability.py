@@ -39,6 +39,7 @@ from torch import nn
 from prunability.data.split import PreparedData, as_float
 from prunability.evaluation import evaluate
 from prunability.optimizers import optimizer_of
+from prunability.status import Status
 from prunability.train import TrainResult, _batches, fit, new_model
 from prunability.zoo import ModelSpec
 
@@ -136,13 +137,13 @@ def start_point(spec: ModelSpec, data: PreparedData, device: torch.device, k: in
 
 
 def train_copy(spec: ModelSpec, training, data: PreparedData, start: nn.Module, optimizer_state: dict, seed: int,
-               eval_batch_size: int = 1024) -> tuple[dict, str]:
+               eval_batch_size: int = 1024) -> tuple[dict, Status]:
     """(final weights, status) of a copy of ``start`` trained by the zoo's protocol with
     batch order and dropout seeded by ``seed``; the global RNG is restored afterwards."""
     model = copy.deepcopy(start)
     optimizer = optimizer_of(spec.hparams, model.parameters())
     optimizer.load_state_dict(copy.deepcopy(optimizer_state))
-    result = TrainResult(init_state={}, final_state={}, status="max_epochs")
+    result = TrainResult(init_state={}, final_state={})
     device = next(model.parameters()).device
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
@@ -152,7 +153,7 @@ def train_copy(spec: ModelSpec, training, data: PreparedData, start: nn.Module, 
 
 def instability(spec: ModelSpec, training, data: PreparedData, device: torch.device, k: int, points: int,
                 x: torch.Tensor, y: torch.Tensor, seeds: Sequence[int] | None = None,
-                eval_batch_size: int = 1024) -> tuple[Barrier, tuple[str, str]]:
+                eval_batch_size: int = 1024) -> tuple[Barrier, tuple[Status, Status]]:
     """The error barrier on (x, y) between two copies trained from step ``k`` of ``spec``'s
     run with data-order seeds ``seeds`` (default: the model's seed plus COPY_SEED_OFFSETS),
     and the two copies' training statuses."""

@@ -28,6 +28,7 @@ from prunability.evaluation import evaluation_of, logits_of
 from prunability.models import Classifier, build_model
 from prunability.optimizers import optimizer_of
 from prunability.precision import Precision
+from prunability.status import Status
 from prunability.zoo import ModelSpec
 
 
@@ -35,7 +36,7 @@ from prunability.zoo import ModelSpec
 class TrainResult:
     init_state: dict
     final_state: dict
-    status: str  # converged | max_epochs | diverged
+    status: Status = Status.RUNNING
     epochs: int = 0
     steps: int = 0
     history: list[dict] = field(default_factory=list)  # one row per epoch
@@ -187,11 +188,19 @@ def _resume(path, model, optimizer, generator: torch.Generator, device) -> Train
     optimizer.load_state_dict(state["optimizer"])
     generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
-    return TrainResult(init_state=state["init_state"], final_state={}, status=state["status"],
+    return TrainResult(init_state=state["init_state"], final_state={}, status=_saved_status(state["status"]),
                        epochs=state["epochs"], steps=state["steps"], history=state["history"],
                        milestones={float(t): (None if s is None else int(s)) for t, s in state["milestones"]},
                        rewind_state=state.get("rewind_state"), rewind_step=state.get("rewind_step"),
                        scores=state.get("scores", {}))
+
+
+def _saved_status(saved: str) -> Status:
+    """A checkpoint's status. Checkpoints written before ``Status.RUNNING`` existed
+    saved a still-training model as "max_epochs" (and a checkpoint never holds a
+    model that ran out of epochs: ``fit`` decides that after its last save)."""
+    status = Status(saved)
+    return Status.RUNNING if status is Status.MAX_EPOCHS else status
 
 
 def start_training(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device: torch.device,
@@ -202,7 +211,7 @@ def start_training(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, dev
     optimizer = optimizer_of(spec.hparams, model.parameters())
     generator = torch.Generator().manual_seed(spec.seed)
     result = _resume(checkpoint_path, model, optimizer, generator, device) or TrainResult(
-        init_state=snapshot(model), final_state={}, status="max_epochs", milestones={m: None for m in cfg.milestones})
+        init_state=snapshot(model), final_state={}, milestones={m: None for m in cfg.milestones})
     if cfg.rewind_step == 0 and result.rewind_state is None:
         result.rewind_state, result.rewind_step = result.init_state, 0
     return model, optimizer, generator, result
@@ -265,7 +274,7 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
     if getattr(cfg, "compile", False) and hasattr(model, "net"):  # training.compile, see _compile
         _compile(model)
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
-    while result.epochs < cfg.max_epochs and result.status == "max_epochs":
+    while result.status is Status.RUNNING and result.epochs < cfg.max_epochs:
         dnr = DeadReluCounter(model)
         steps, finite = _epoch(model, optimizer, x, y, spec.hparams.batch_size, generator, after_step, precision, dnr,
                                on_replay=getattr(after_step, "restart", None))
@@ -275,7 +284,14 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
         _record_epoch(result, row, finite, cfg)
         if after_epoch is not None:
             after_epoch()
+    stop_running(result)
     return result
+
+
+def stop_running(result: TrainResult) -> None:
+    """After the last epoch: a model still running has spent its ``max_epochs``."""
+    if result.status is Status.RUNNING:
+        result.status = Status.MAX_EPOCHS
 
 
 def _compile(model: Classifier) -> None:
@@ -293,10 +309,10 @@ def _record_epoch(result: TrainResult, row: dict, finite: bool, cfg: TrainingCon
     """Append the epoch's row; mark milestones, convergence and divergence."""
     result.history.append(row)
     if not finite or not math.isfinite(row["train_loss"]):
-        result.status = "diverged"
+        result.status = Status.DIVERGED
         return
     for target, step in result.milestones.items():
         if step is None and row["train_loss"] <= target:
             result.milestones[target] = result.steps
     if row["train_loss"] <= cfg.target_ce:
-        result.status = "converged"
+        result.status = Status.CONVERGED

@@ -49,8 +49,9 @@ from prunability import io
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData, as_float
 from prunability.stacked import StackedNetworks
-from prunability.train import (TrainResult, _batches, _checkpoint, _compile, _epoch_row, _record_epoch,
-                               snapshot, start_training, train_model)
+from prunability.status import Status
+from prunability.train import (TrainResult, _batches, _checkpoint, _compile, _epoch_row, _record_epoch, _row_of,
+                               snapshot, start_training, stop_running, train_model)
 from prunability.zoo import ModelSpec
 
 BATCHABLE_AXES = frozenset({"lr", "weight_decay", "dropout", "train_fraction"})
@@ -115,7 +116,7 @@ class _Member:
 
     @property
     def running(self) -> bool:
-        return self.result.status == "max_epochs" and self.result.epochs < self.max_epochs
+        return self.result.status is Status.RUNNING and self.result.epochs < self.max_epochs
 
     def next_index(self) -> torch.Tensor:
         return self.batches[self.pos]
@@ -189,6 +190,8 @@ class _GroupRun:
         for row, m in enumerate(self.running):
             m.row = row
         self.nonfinite = torch.zeros(len(self.running), dtype=torch.bool, device=self.device)
+        self.lr = torch.tensor([[m.spec.hparams.lr] for m in self.running], device=self.device)
+        self.weight_decay = torch.tensor([[m.spec.hparams.weight_decay] for m in self.running], device=self.device)
 
     def _momentum_of(self, m: _Member) -> torch.Tensor | None:
         buffers = [m.optimizer.state.get(p, {}).get("momentum_buffer") for p in m.model.parameters()]
@@ -213,8 +216,7 @@ class _GroupRun:
             if m.pos == len(m.batches):
                 ended.append(m)
         if ended:
-            for m in ended:
-                self._end_epoch(m)
+            self._end_epochs(ended)
             still = [m for m in self.running if m.running and m not in self.diverged]
             if len(still) != len(self.running):
                 self.stack.keep([m.row for m in still])
@@ -229,18 +231,22 @@ class _GroupRun:
 
     def _step(self, members: list[_Member]) -> None:
         rows = [m.row for m in members]
-        batches = [as_float(m.x[m.next_index()]) for m in members]
-        x = torch.stack(batches)
-        y = torch.stack([m.y[m.next_index()] for m in members])
+        indices = [m.next_index() for m in members]
+        x = as_float(torch.stack([m.x[i] for m, i in zip(members, indices)]))
+        y = torch.stack([m.y[i] for m, i in zip(members, indices)])
         masks = [torch.stack([self._mask(m, shape, strides) for m in members])
-                 for shape, strides in self.stack.dropout_layouts(batches[0])]  # a lone model's input, strides too
-        index = None if rows == list(range(len(self.stack))) else rows
+                 for shape, strides in self.stack.dropout_layouts(x[0])]  # a lone model's input, strides too
+        whole = rows == list(range(len(self.stack)))
         autocast = self.precision.autocast(self.device) if self.precision.mixed else None
-        losses, zeros = self.stack.step(index, x, y, masks, [m.spec.hparams.lr for m in members],
-                                        [m.spec.hparams.weight_decay for m in members], self.momentum, autocast)
-        self.nonfinite[rows] |= ~torch.isfinite(losses)
+        lr, weight_decay = (self.lr, self.weight_decay) if whole else (self.lr[rows], self.weight_decay[rows])
+        losses, zeros = self.stack.step(None if whole else rows, x, y, masks, lr, weight_decay, self.momentum,
+                                        autocast)
+        if whole:
+            self.nonfinite |= ~torch.isfinite(losses)
+        else:
+            self.nonfinite[rows] |= ~torch.isfinite(losses)
         for j, m in enumerate(members):
-            m.zeros.append(zeros[j])
+            m.zeros.append((zeros, j))  # indexed at the epoch's end, not per step
 
     def _mask(self, m: _Member, shape: torch.Size, strides: tuple[int, ...]) -> torch.Tensor:
         """Model ``m``'s dropout mask, drawn as ``F.dropout`` draws it on CPU: Bernoulli(1 − p)
@@ -257,21 +263,54 @@ class _GroupRun:
             self.stack.write_into(m.row, m.model)
             r.rewind_state, r.rewind_step = snapshot(m.model), self.cfg.rewind_step
 
-    def _end_epoch(self, m: _Member) -> None:
-        if bool(self.nonfinite[m.row]):  # the one host read of the epoch's losses
-            self.diverged.append(m)
+    def _end_epochs(self, ended: list[_Member]) -> None:
+        """The epoch ends of ``ended``: divergence read (one host read for all of them),
+        evaluation (stacked where the forward is grouped), history rows, checkpoints."""
+        flags = self.nonfinite[[m.row for m in ended]].tolist()
+        self.diverged += [m for m, flag in zip(ended, flags) if flag]
+        ended = [m for m, flag in zip(ended, flags) if not flag]
+        if not ended:
             return
-        self.stack.write_into(m.row, m.model)
-        r = m.result
-        r.steps += len(m.batches)
-        r.epochs += 1
-        rate = float("nan")
-        if self.stack.units and m.zeros:
-            rate = (torch.cat(m.zeros).double() / self.stack.units).mean().item()
-        row = _epoch_row(m.model, m.data, r.epochs, r.steps, self.eval_batch_size, rate, self.observe[id(m)])
-        _record_epoch(r, row, True, self.cfg)
-        if m.path is not None and r.epochs % self.cfg.checkpoint_every == 0:
-            self._save_checkpoint(m)
+        passes = self._evaluate(ended) if self.stack.plan is not None else {}
+        for m in ended:
+            self.stack.write_into(m.row, m.model)
+            r = m.result
+            r.steps += len(m.batches)
+            r.epochs += 1
+            rate = float("nan")
+            if self.stack.units and m.zeros:
+                rate = (torch.cat([z[j] for z, j in m.zeros]).double() / self.stack.units).mean().item()
+            if id(m) in passes:
+                row = _row_of(m.model, m.data, r.epochs, r.steps, *passes[id(m)], rate, self.observe[id(m)])
+            else:
+                row = _epoch_row(m.model, m.data, r.epochs, r.steps, self.eval_batch_size, rate, self.observe[id(m)])
+            _record_epoch(r, row, True, self.cfg)
+            if m.path is not None and r.epochs % self.cfg.checkpoint_every == 0:
+                self._save_checkpoint(m)
+
+    def _evaluate(self, ended: list[_Member]) -> dict[int, tuple[dict, float]]:
+        """Per member (by ``id``): its eval-mode logits {"train", "test"} and its ``dnr_eval``,
+        as ``train._epoch_row`` computes them, from stacked forward passes: the members' test
+        sets at once, their training sets at once (by length), each ``dnr_eval`` from the
+        training pass's ReLU zeros on its train-eval inputs (a subset of the training set)."""
+        logits: dict[int, dict] = {id(m): {} for m in ended}
+        dnr_eval: dict[int, float] = {}
+        for split in ("train", "test"):
+            by_length: dict[int, list[_Member]] = defaultdict(list)
+            for m in ended:
+                by_length[len(getattr(m.data.split, f"x_{split}"))].append(m)
+            for members in by_length.values():
+                xs = [getattr(m.data.split, f"x_{split}") for m in members]
+                x = xs[0][None] if all(t is xs[0] for t in xs) else torch.stack(xs)  # one set all models see: once
+                out, zeros, units = self.stack.evaluate([m.row for m in members], x.to(self.device),
+                                                        self.eval_batch_size)
+                for j, m in enumerate(members):
+                    logits[id(m)][split] = out[j].contiguous()
+                    if split == "train":
+                        picked = zeros[j, m.data.train_eval_index.to(zeros.device)]
+                        dnr_eval[id(m)] = ((picked.double() / units).mean().item()
+                                           if units and len(picked) else float("nan"))
+        return {key: ({"train": value["train"], "test": value["test"]}, dnr_eval[key]) for key, value in logits.items()}
 
     def _save_checkpoint(self, m: _Member) -> None:
         """``train_model``'s checkpoint of this model: its optimizer state as torch.optim keeps it."""
@@ -285,6 +324,7 @@ class _GroupRun:
 
     def _finish(self, m: _Member) -> None:
         r = m.result
+        stop_running(r)
         if m.recorder is not None:
             m.recorder.finish(r.scores, m.model)
         r.final_state = snapshot(m.model)

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from prunability.instability import instability
 from prunability.measures.context import MeasureFailed, register
+from prunability.status import Status
 
 
 def _barrier(ctx, k: int) -> float:
     barrier, statuses = instability(ctx.spec, ctx.training, ctx.data, ctx.device, k, ctx.config.instability_points,
                                     ctx.x_train, ctx.y_train, eval_batch_size=ctx.batch_size)
-    if "diverged" in statuses:
+    if Status.DIVERGED in statuses:
         raise MeasureFailed("a copy trained for the instability diverged (non-finite loss)")
     return barrier.height
 

@@ -38,6 +38,7 @@ from prunability.data.split import PreparedData
 from prunability.pruning.ap import ap_count, ap_prune
 from prunability.pruning.masks import Masks, apply_masks, keep_count, masks_from_scores
 from prunability.pruning.retrain import train_sparse
+from prunability.status import Status
 from prunability.train import TrainResult
 from prunability.zoo import ModelSpec
 
@@ -111,5 +112,5 @@ def iterative_rounds(model, params: dict[str, torch.Tensor], score: Scorer, scop
         result = train_sparse(model, masks, spec, training, data, eval_batch_size)
         start = _net_tensors(result.init_state, params)
         yield Round(number, sparsity, masks, result, removed)
-        if result.status == "diverged":
+        if result.status is Status.DIVERGED:
             return  # later rounds would start from non-finite weights

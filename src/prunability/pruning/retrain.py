@@ -29,7 +29,7 @@ def train_sparse(model, masks: Masks, spec: ModelSpec, cfg: TrainingConfig, data
     optimizer = optimizer_of(spec.hparams, model.parameters())
     generator = torch.Generator().manual_seed(spec.seed)
     apply_masks(model.net, masks)
-    result = TrainResult(init_state=snapshot(model), final_state={}, status="max_epochs", milestones={})
+    result = TrainResult(init_state=snapshot(model), final_state={}, milestones={})
     fit(model, optimizer, generator, result, spec, cfg, data, eval_batch_size,
         after_step=lambda: apply_masks(model.net, masks))
     result.final_state = snapshot(model)

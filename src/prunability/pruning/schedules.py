@@ -57,6 +57,7 @@ from prunability.pruning_jobs import (
     AT_INIT, BASELINES, FINE_TUNED, IMP_SCHEDULES, ITERATIVE_SCHEDULES, ONE_SHOT, PruningJob, base_schedule, is_ap,
 )
 from prunability.registry import Registry
+from prunability.status import Status
 from prunability.train import new_model, snapshot
 from prunability.zoo import ModelSpec
 
@@ -146,7 +147,7 @@ def at_init(req: PruneRequest) -> JobOutput:
             continue
         model.load_state_dict(init_state)
         result = train_sparse(model, masks, req.spec, req.config.training, req.data, req.batch_size)
-        out.add(model, masks, sparsity, AT_INIT, result.status != "diverged", result.final_state)
+        out.add(model, masks, sparsity, AT_INIT, result.status is not Status.DIVERGED, result.final_state)
         out.add_dnr(result.history, AT_INIT, sparsity)
         print(f"  at init, sparsity {sparsity:g}: {result.status} after {result.epochs} epochs")
     return out
@@ -173,7 +174,7 @@ def rounds(req: PruneRequest) -> JobOutput:
     for r in iterative_rounds(model, params, _round_scorer(req, params), method.scope, p.imp.sparsities(),
                               req.stored.rewind, job.rewinding, req.stored.init, req.spec, req.config.training,
                               req.data, share, req.batch_size):
-        out.add(model, r.masks, r.sparsity, job.schedule, r.result.status != "diverged", r.result.final_state)
+        out.add(model, r.masks, r.sparsity, job.schedule, r.result.status is not Status.DIVERGED, r.result.final_state)
         out.add_dnr(r.result.history, job.schedule, r.sparsity, r.round)
         if r.round in p.imp.instability_rounds:
             out.stability.append(round_stability(req, r))
@@ -230,7 +231,7 @@ def baseline(req: PruneRequest) -> JobOutput:
             continue
         model.load_state_dict(net.start)
         result = train_sparse(model, net.masks, req.spec, req.config.training, req.data, req.batch_size)
-        out.add(model, net.masks, net.sparsity, job.schedule, result.status != "diverged", result.final_state)
+        out.add(model, net.masks, net.sparsity, job.schedule, result.status is not Status.DIVERGED, result.final_state)
         print(f"  {job.schedule}, sparsity {net.sparsity:.4g}: {result.status} after {result.epochs} epochs")
     return out
 

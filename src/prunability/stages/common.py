@@ -12,6 +12,7 @@ from prunability.data.train_subset import training_subset
 from prunability.device import pick_device
 from prunability.layout import Layout
 from prunability.models import Classifier
+from prunability.status import Status
 from prunability.train import new_model
 from prunability.zoo import ModelSpec, find
 
@@ -37,8 +38,8 @@ def load_model(spec: ModelSpec, data: PreparedData, weights_path, device: torch.
     return model.eval()
 
 
-def train_status(layout: Layout, model_id: str) -> str:
-    return io.read_json(layout.train_result(model_id))["status"]
+def train_status(layout: Layout, model_id: str) -> Status:
+    return Status(io.read_json(layout.train_result(model_id))["status"])
 
 
 def setup(config: StudyConfig, model_id: str) -> tuple[ModelSpec, torch.device]:

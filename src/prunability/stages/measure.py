@@ -10,6 +10,7 @@ from prunability.config import StudyConfig
 from prunability.layout import Layout
 from prunability.measures import MeasureContext, MeasureResult, compute_measures
 from prunability.stages.common import load_model_data, load_model, setup, train_status, write_job_table
+from prunability.status import Status
 
 
 def _history(layout: Layout, model_id: str):
@@ -43,7 +44,7 @@ def build_context(config: StudyConfig, layout: Layout, model_id: str) -> Measure
 def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     names = list(config.measures.names)
     setup(config, model_id)  # an unknown model id fails here, before any file is read
-    if train_status(layout, model_id) == "diverged":
+    if train_status(layout, model_id) is Status.DIVERGED:
         results = {name: MeasureResult(math.nan, 0.0, "training diverged (non-finite loss)") for name in names}
     else:
         results = compute_measures(build_context(config, layout, model_id), names)

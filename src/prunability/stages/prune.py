@@ -19,6 +19,7 @@ from prunability.pruning import unpack_masks
 from prunability.pruning.schedules import PruneRequest, StoredWeights, prune_job
 from prunability.pruning_jobs import PruningJob, parse_key
 from prunability.stages.common import load_model, load_model_data, setup, train_status, write_job_table
+from prunability.status import Status
 
 
 def stored_weights(layout: Layout, model_id: str, job: PruningJob, device: torch.device) -> StoredWeights:
@@ -30,7 +31,7 @@ def stored_weights(layout: Layout, model_id: str, job: PruningJob, device: torch
         source_masks = {float(k): unpack_masks(v) for k, v in packed.items()}
         source_weights = load(layout.pruned_weights(model_id, job.source.key))
     return StoredWeights(init=load(layout.init_weights(model_id)), rewind=load(layout.rewind_weights(model_id)),
-                         dense_finite=train_status(layout, model_id) != "diverged",
+                         dense_finite=train_status(layout, model_id) is not Status.DIVERGED,
                          source_masks=source_masks, source_weights=source_weights)
 
 

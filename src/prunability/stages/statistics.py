@@ -22,6 +22,7 @@ from prunability.stats.forgetting import fragility, pruning_identified_exemplars
 from prunability.stats.robustness import corruption_errors, robustness_summary
 from prunability.stats.pruning_tables import accuracy_retained, effective_robustness, prunability_by_architecture
 from prunability.stats.study import statistics_tables
+from prunability.status import Status
 from prunability.zoo import varied_axes
 
 
@@ -47,7 +48,7 @@ def summary(config: StudyConfig, zoo: pd.DataFrame, kendall: pd.DataFrame, cmi: 
     return {
         "study": config.study,
         "models": int(len(zoo)),
-        "converged": int((zoo["status"] == "converged").sum()),
+        "converged": int((zoo["status"] == Status.CONVERGED).sum()),
         # every model is a row whatever became of it: a diverged one is counted, not lost
         "status_counts": {str(k): int(v) for k, v in zoo["status"].value_counts().sort_index().items()},
         "mean_test_acc": _finite(zoo["test_acc"].mean()),
@@ -117,7 +118,7 @@ def run(config: StudyConfig, layout: Layout) -> None:
     tables["corruption_errors"] = corruption_errors(robustness)
     tables["robustness_summary"] = robustness_summary(robustness)
     samples = io.read_parquet(layout.table("samples"))
-    converged = zoo.loc[zoo["status"] == "converged", "model_id"]
+    converged = zoo.loc[zoo["status"] == Status.CONVERGED, "model_id"]
     tables["fragility"] = fragility(samples, converged)
     tables["pie"] = pruning_identified_exemplars(samples, converged)
     tables["sample_difficulty"] = sample_difficulty(io.read_parquet(layout.table("difficulty")), converged)

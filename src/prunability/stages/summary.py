@@ -5,6 +5,7 @@ from __future__ import annotations
 from prunability import io
 from prunability.config import StudyConfig
 from prunability.layout import Layout
+from prunability.status import Status
 
 
 def lines(summary: dict, layout: Layout) -> list[str]:
@@ -27,13 +28,13 @@ def lines(summary: dict, layout: Layout) -> list[str]:
 def _others(summary: dict) -> str:
     """", 1 diverged, 2 max_epochs": the models that did not converge, by status."""
     counts = summary.get("status_counts", {})
-    return "".join(f", {n} {status}" for status, n in counts.items() if status != "converged" and n)
+    return "".join(f", {n} {status}" for status, n in counts.items() if status != Status.CONVERGED and n)
 
 
 def prunability_line(kendall, zoo, measure: str = "prunability") -> str:
     """The question the tool is named after: prunability's τ with the gap, its 95 %
     interval and its rank among all measures, and how far the zoo's gaps spread."""
-    gaps = zoo.loc[zoo["status"] == "converged", "generalization_gap"].dropna()
+    gaps = zoo.loc[zoo["status"] == Status.CONVERGED, "generalization_gap"].dropna()
     spread = (f"gaps of the converged models span {gaps.min():.3f}–{gaps.max():.3f} "
               f"({100 * (gaps.max() - gaps.min()):.1f} percentage points)") if len(gaps) else "no converged model"
     gap = kendall[kendall["target"] == "generalization_gap"].dropna(subset=["tau"])

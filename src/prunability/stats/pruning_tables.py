@@ -19,6 +19,7 @@ import pandas as pd
 
 from prunability.stats.kendall import kendall_tau
 from prunability.stats.robustness import job_columns
+from prunability.status import Status
 
 
 def accuracy_retained(pruning: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +60,7 @@ def effective_robustness(robustness: pd.DataFrame) -> pd.DataFrame:
 def prunability_by_architecture(zoo: pd.DataFrame, measures: pd.DataFrame, target: str = "generalization_gap",
                                 measure: str = "prunability") -> pd.DataFrame:
     values = measures.loc[measures["measure"] == measure, ["model_id", "value"]]
-    data = zoo[zoo["status"] == "converged"].merge(values, on="model_id")
+    data = zoo[zoo["status"] == Status.CONVERGED].merge(values, on="model_id")
     rows = [(arch, measure, target, kendall_tau(g["value"], g[target]), len(g))
             for arch, g in data.groupby("architecture", sort=True)]
     out = pd.DataFrame(rows, columns=["architecture", "measure", "target", "tau", "n_models"])
