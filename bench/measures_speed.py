@@ -1,26 +1,41 @@
-"""Seconds per generalization measure for one model, printed as a table.
+"""Seconds per generalization measure, weight-noise draws batched vs one forward pass per draw.
 
-Two models: one of the default study (NiN on digits, from
-``results/digits-default`` when that model was trained already, else trained
-here in a temporary directory), and a CIFAR-sized NiN (random 32×32×3 images,
-labelled by the network's own predictions so that its training accuracy is 1
-and the flatness searches have something to lose). Every registered measure
-runs in one context, in registry order, so a measure's seconds include the
-shared intermediates (σ', α', margins, folded weights) only where it is the
-first to need them; ``cold`` reruns each measure in a fresh context.
+Two models: the default study's largest (NiN on digits: deepest, widest, whole
+training set; from ``results/digits-default`` when it was trained already,
+else trained here in a temporary directory), and a CIFAR-sized NiN (random
+32×32×3 images, labelled by the network's own predictions so that its
+training accuracy is 1 and the flatness searches have something to lose).
 
-    .venv/bin/python bench/measures_speed.py [--threads 2] [--cifar-samples 1500] [--cold]
-                                             [--draws-per-pass 16] [--set pac_bayes_samples=64 ...]
+For each model the chosen measures run twice in one context each, in
+registry order: batched (``measures.noise_draws_per_pass`` draws per forward
+pass, the schema's default unless ``--draws-per-pass``) and unbatched (one
+pass per draw). A measure's seconds include the shared intermediates (σ', α',
+margins, folded weights) only where it is the first to need them, so the
+ratio of a PAC-Bayes bound is in the row of the first one of its family.
+``max rel diff`` is the largest relative difference between the two runs'
+values: the batched computation must give the unbatched values.
+Then the default study's measure list on the digits model (the measures
+stage's work per model) is timed batched, which is what the stage runs.
 
-``--draws-per-pass 1`` evaluates the weight-noise draws one forward pass at a
-time (the unbatched reference); ``--set`` overrides measure settings.
+    .venv/bin/python bench/measures_speed.py [--measures pac_bayes_flatness sharpness_flatness ...]
+        [--draws 128] [--draws-per-pass 16] [--models digits cifar] [--no-unbatched] [--profile]
+        [--cifar-samples 1500] [--threads 2] [--set KEY=VALUE ...]
+
+``--draws`` overrides the number of weight-noise draws (``pac_bayes_samples``
+and ``perturbation_samples``) to fit a run in the time at hand; ``--set``
+overrides any measure setting. ``--profile`` prints where the batched run of
+each model spends its time (cProfile, top functions by own time).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import cProfile
 import dataclasses
+import io
+import math
+import pstats
 import sys
 import tempfile
 import time
@@ -38,12 +53,27 @@ from prunability.layout import Layout  # noqa: E402
 from prunability.measures import MEASURES, MeasureContext, compute_measures  # noqa: E402
 from prunability.models import build_model  # noqa: E402
 from prunability.stages import measure as measure_stage  # noqa: E402
+from prunability.hparams import Hyperparameters  # noqa: E402
 from prunability.zoo import expand  # noqa: E402
 
+# Measures whose computation evaluates weight-noise draws (the rest run the same code either way).
+NOISE = ("pac_bayes", "random_perturbation_robustness")
 
-def digits_context(config_path: Path, results: Path, index: int):
-    """A default-study model's context, training it in a temp dir if it is not in ``results``."""
-    config = load(config_path)
+
+def hparam(spec, key: str):
+    """One hyperparameter of a zoo model (a mapping or typed hyperparameters)."""
+    values = spec.hparams
+    return values.get(key, 1.0) if isinstance(values, dict) else getattr(values, key, 1.0)
+
+
+def largest_model(config) -> int:
+    """Index (expand order) of the zoo's deepest, widest model, then with the largest training share."""
+    specs = expand(config)
+    return max(range(len(specs)), key=lambda i: tuple(hparam(specs[i], k) for k in ("depth", "width", "train_fraction")))
+
+
+def digits_context(config, results: Path, index: int):
+    """A default-study model's context builder, training the model in a temp dir if it is not in ``results``."""
     spec = expand(config)[index]
     layout = Layout(config.study, results)
     if not layout.final_weights(spec.model_id).exists():
@@ -54,12 +84,15 @@ def digits_context(config_path: Path, results: Path, index: int):
         prepare.run(config, layout)
         train.run(config, layout, spec.model_id)
         print(f"(trained {spec.model_id} in {time.perf_counter() - start:.1f} s under {layout.base})")
-    return (lambda: measure_stage.build_context(config, layout, spec.model_id)), spec.model_id, config
+    return (lambda measures: dataclasses.replace(measure_stage.build_context(config, layout, spec.model_id),
+                                                 config=measures)), spec
 
 
 def cifar_context(config, samples: int, depth: int, width: float):
     """A NiN on random 32×32×3 uint8 images, labels = its own predictions."""
-    hparams = {"architecture": "nin", "depth": depth, "width": width, "dropout": 0.0, "batchnorm": True}
+    hparams = Hyperparameters.of({"architecture": "nin", "depth": depth, "width": width, "dropout": 0.0, "batchnorm": True,
+                                  "optimizer": "sgd_momentum", "lr": 0.05, "batch_size": 64, "weight_decay": 0.0,
+                                  "train_fraction": 1.0})  # only the architecture's axes shape the network
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (samples, 3, 32, 32), dtype=torch.uint8, generator=g)
     mean, std = torch.full((3,), 0.5), torch.full((3,), 0.25)
@@ -71,9 +104,9 @@ def cifar_context(config, samples: int, depth: int, width: float):
         y = model(x.float() / 255).argmax(dim=1)
     history = pd.DataFrame({"epoch": [1, 2], "step": [500, 1000], "train_loss": [0.1, 0.01]})
 
-    def make():
+    def make(measures):
         return MeasureContext(
-            model=copy.deepcopy(model), init_model=copy.deepcopy(init), x_train=x, y_train=y, config=config.measures,
+            model=copy.deepcopy(model), init_model=copy.deepcopy(init), x_train=x, y_train=y, config=measures,
             pruning=config.pruning, history=history, milestones={0.1: 500, 0.01: 1000}, train_size=50_000,
             train_batch_size=64,
         )
@@ -81,68 +114,113 @@ def cifar_context(config, samples: int, depth: int, width: float):
     return make, sum(p.numel() for p in model.parameters())
 
 
-def timings(make_context, names, cold: bool) -> pd.DataFrame:
-    if cold:
-        results = {n: compute_measures(make_context(), [n])[n] for n in names}
-    else:
-        results = compute_measures(make_context(), names)
-    return pd.DataFrame({
-        "seconds": {n: r.seconds for n, r in results.items()},
-        "value": {n: r.value for n, r in results.items()},
-        "reason": {n: r.reason or "" for n, r in results.items()},
-    })
+def run(make_context, measures, names, profile: bool):
+    """{name: MeasureResult} of one shared context; with ``profile``, also the profile's top lines."""
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    results = compute_measures(make_context(measures), names)
+    if not profiler:
+        return results, ""
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+    return results, out.getvalue()
+
+
+def rel_diff(a: float, b: float) -> float:
+    if math.isnan(a) and math.isnan(b):
+        return 0.0
+    return abs(a - b) / max(abs(a), abs(b), 1e-300)
+
+
+def compare(label: str, make_context, measures, names, unbatched: bool, profile: bool) -> pd.DataFrame:
+    batched, profiled = run(make_context, measures, names, profile)
+    rows = {n: {f"{label} batched s": r.seconds} for n, r in batched.items()}
+    if unbatched:
+        one, _ = run(make_context, dataclasses.replace(measures, noise_draws_per_pass=1), names, False)
+        for n, r in one.items():
+            rows[n][f"{label} unbatched s"] = r.seconds
+            rows[n][f"{label} ratio"] = r.seconds / max(batched[n].seconds, 1e-9)
+            rows[n][f"{label} max rel diff"] = rel_diff(batched[n].value, r.value)
+    for n, r in batched.items():
+        rows[n][f"{label} value"] = r.value
+        if r.reason:
+            rows[n][f"{label} missing because"] = r.reason[:60]
+    if profiled:
+        print(f"--- {label}: where the batched run spends its time (cProfile, own time) ---")
+        print("\n".join(profiled.splitlines()[:40]))
+    return pd.DataFrame(rows).T
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "config.yaml")
     parser.add_argument("--results", type=Path, default=ROOT / "results")
-    parser.add_argument("--model-index", type=int, default=0, help="which model of the study's zoo (expand order)")
+    parser.add_argument("--model-index", type=int, default=None, help="digits model (expand order; default: the largest)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--models", nargs="+", default=["digits", "cifar"], choices=["digits", "cifar"])
     parser.add_argument("--cifar-samples", type=int, default=1500)
     parser.add_argument("--cifar-depth", type=int, default=3)
     parser.add_argument("--cifar-width", type=float, default=2.0)
-    parser.add_argument("--cold", action="store_true", help="a fresh context per measure (no shared cache)")
-    parser.add_argument("--names", nargs="*", default=None, help="measures to time (default: all registered)")
-    parser.add_argument("--skip-cifar", action="store_true")
-    parser.add_argument("--draws-per-pass", type=int, default=None,
-                        help="measures.noise_draws_per_pass (1: one forward pass per weight-noise draw)")
+    parser.add_argument("--measures", nargs="*", default=None, help="measures to time (default: all registered)")
+    parser.add_argument("--draws", type=int, default=None, help="pac_bayes_samples and perturbation_samples")
+    parser.add_argument("--draws-per-pass", type=int, default=None, help="measures.noise_draws_per_pass when batched")
+    parser.add_argument("--no-unbatched", action="store_true", help="time the batched computation only")
+    parser.add_argument("--profile", action="store_true")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="measure settings to override")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    names = args.names or MEASURES.names()
+    names = args.measures or MEASURES.names()
 
-    make_digits, model_id, config = digits_context(args.config, args.results, args.model_index)
+    config = load(args.config)
     overrides = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
+    if args.draws is not None:
+        overrides.update(pac_bayes_samples=args.draws, perturbation_samples=args.draws)
     if args.draws_per_pass is not None:
         overrides["noise_draws_per_pass"] = args.draws_per_pass
-    if overrides:
-        config = dataclasses.replace(config, measures=dataclasses.replace(config.measures, **overrides))
-        base = make_digits
-        make_digits = lambda: dataclasses.replace(base(), config=config.measures)  # noqa: E731
-    digits = timings(make_digits, names, args.cold)
-    columns = {"digits s": digits["seconds"]}
-    if not args.skip_cifar:
+    measures = dataclasses.replace(config.measures, **overrides)
+    unbatched = not args.no_unbatched
+    print(f"{torch.get_num_threads()} threads; batched = {measures.noise_draws_per_pass} draws per pass; "
+          f"{measures.pac_bayes_samples} PAC-Bayes draws × {measures.pac_bayes_steps} steps, "
+          f"{measures.perturbation_samples} perturbation draws; overrides {overrides or 'none'}")
+
+    tables, totals = [], []
+    if "digits" in args.models:
+        index = largest_model(config) if args.model_index is None else args.model_index
+        make_digits, spec = digits_context(config, args.results, index)
+        print(f"digits: {spec.model_id} (default study; depth {hparam(spec, 'depth')}, width {hparam(spec, 'width')}, "
+              f"train_fraction {hparam(spec, 'train_fraction')})")
+        tables.append(compare("digits", make_digits, measures, names, unbatched, args.profile))
+        default = list(config.measures.names)
+        start = time.perf_counter()
+        compute_measures(make_digits(dataclasses.replace(config.measures, noise_draws_per_pass=measures.noise_draws_per_pass)), default)
+        stage = time.perf_counter() - start
+        totals.append(f"default study's measure list ({len(default)} measures, its settings) on the digits model: "
+                      f"{stage:.1f} s batched")
+    if "cifar" in args.models:
         make_cifar, n_params = cifar_context(config, args.cifar_samples, args.cifar_depth, args.cifar_width)
-        cifar = timings(make_cifar, names, args.cold)
-        columns["cifar-nin s"] = cifar["seconds"]
-    table = pd.DataFrame(columns)
-    table["digits value"] = digits["value"]
-    table["digits missing because"] = digits["reason"]
-    table.index.name = "measure"
-    pd.set_option("display.width", 200)
-    pd.set_option("display.max_colwidth", 70)
-    pd.set_option("display.max_rows", 200)
-    hp = expand(config)[args.model_index].hparams
-    print(f"digits: {model_id} (default study; depth {hp['depth']}, width {hp['width']}, lr {hp['lr']}), {torch.get_num_threads()} threads, "
-          f"{'cold: fresh context per measure' if args.cold else 'one shared context, registry order'}")
-    if not args.skip_cifar:
-        print(f"cifar-nin: depth {args.cifar_depth}, width {args.cifar_width}, {n_params} parameters, "
+        print(f"cifar: NiN depth {args.cifar_depth}, width {args.cifar_width}, {n_params} parameters, "
               f"{args.cifar_samples} random 32×32×3 images")
-    print(table.to_string(float_format=lambda v: f"{v:.3g}"))
-    print("total s: " + ", ".join(f"{k} {v.sum():.1f}" for k, v in columns.items()))
-    default = list(config.measures.names)
-    print(f"default list ({len(default)} measures): digits {digits.loc[[n for n in default if n in digits.index], 'seconds'].sum():.1f} s")
+        tables.append(compare("cifar", make_cifar, measures, names, unbatched, args.profile))
+
+    table = pd.concat(tables, axis=1)
+    table.index.name = "measure"
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.max_rows", 200)
+    print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    for label in args.models:
+        line = f"total {label}: batched {table[f'{label} batched s'].sum():.1f} s"
+        if unbatched:
+            noisy = [n for n in table.index if n.startswith(NOISE)]
+            line += (f", unbatched {table[f'{label} unbatched s'].sum():.1f} s "
+                     f"(ratio {table[f'{label} unbatched s'].sum() / table[f'{label} batched s'].sum():.2f}); "
+                     f"noise measures only: batched {table.loc[noisy, f'{label} batched s'].sum():.1f} s, "
+                     f"unbatched {table.loc[noisy, f'{label} unbatched s'].sum():.1f} s")
+        print(line)
+    for line in totals:
+        print(line)
 
 
 if __name__ == "__main__":

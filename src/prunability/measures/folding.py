@@ -79,7 +79,7 @@ def fold_batchnorm(net: nn.Module) -> nn.Module:
     leftover = [name for name, m in folded.named_modules() if isinstance(m, _BatchNorm)]
     if leftover:
         raise ValueError(f"cannot fold BatchNorm layers not directly after a conv/linear layer: {', '.join(leftover)}")
-    return folded
+    return folded.eval()  # the Identity modules that replaced the BatchNorms too
 
 
 def folded_net(ctx) -> nn.Module:

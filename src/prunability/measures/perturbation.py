@@ -31,12 +31,18 @@ def relative_noise(params: list[torch.Tensor], rho: float, generator: torch.Gene
 def mean_loss_increase(model: torch.nn.Module, x, y, rho: float, samples: int, generator: torch.Generator,
                        batch_size: int = 1024, draws_per_pass: int = 16) -> float:
     """E_u[L(w + u)] − L(w) over ``samples`` draws, evaluated in batches of draws
-    (``perturbed.py``); the model's weights are unchanged after."""
+    (``perturbed.py``); the model's weights are unchanged after.
+
+    The draws come from ``generator`` in order, ``draws_per_pass`` at a time, so
+    at most that many perturbations sit in memory and every batch size sees the
+    same draws."""
     clean = [p.detach() for p in model.parameters()]
-    draws = [relative_noise(clean, rho, generator) for _ in range(samples)]
     zero = [torch.zeros_like(p) for p in clean]
     base = evaluate_perturbed(model, x, y, [zero], batch_size=batch_size).losses[0]
-    losses = evaluate_perturbed(model, x, y, draws, batch_size=batch_size, draws_per_pass=draws_per_pass).losses
+    losses = []
+    for start in range(0, samples, draws_per_pass):
+        draws = [relative_noise(clean, rho, generator) for _ in range(min(draws_per_pass, samples - start))]
+        losses += evaluate_perturbed(model, x, y, draws, batch_size=batch_size, draws_per_pass=draws_per_pass).losses
     return sum(losses) / len(losses) - base
 
 
