@@ -41,3 +41,13 @@ def _default_hparams() -> Hyperparameters:
 def hparams(**values) -> Hyperparameters:
     """The schema's default hyperparameters with ``values`` in place (validated)."""
     return Hyperparameters.of({**_default_hparams().as_dict(), **values})
+
+
+def imp(**keys):
+    """An ImpConfig with ``keys`` and the schema's defaults for the rest (parsed)."""
+    return minimal(pruning={"sparsities": [0.0], "imp": keys}).pruning.imp
+
+
+def minimal(**sections) -> study_config.StudyConfig:
+    """A study of the schema's defaults only (digits, one model), ``sections`` merged in, parsed."""
+    return study_config.parse(_merged({"study": "minimal", "dataset": {"name": "digits"}, "zoo": {"grid": {}}}, sections))

@@ -1,6 +1,7 @@
 import pytest
 import yaml
 
+from builders import imp as make_imp
 from prunability import config as study_config
 from prunability.config import ConfigError
 
@@ -91,6 +92,21 @@ def test_pruning_jobs_of_a_study_and_their_keys():
 
 
 def test_imp_sparsities_follow_the_rate():
-    from prunability.config import ImpConfig
+    
+    assert make_imp(rate=0.2, rounds=3).sparsities() == pytest.approx([0.2, 0.36, 0.488])
 
-    assert ImpConfig(rate=0.2, rounds=3).sparsities() == pytest.approx([0.2, 0.36, 0.488])
+
+def test_the_schema_is_the_only_source_of_defaults():
+    """No config dataclass carries a default of its own: the parser fills every field from
+    the schema (StudyConfig.raw, the validated mapping itself, aside)."""
+    import dataclasses
+
+    sections = [c for c in vars(study_config).values()
+                if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == study_config.__name__]
+    assert len(sections) >= 12
+    with_defaults = [f"{c.__name__}.{f.name}" for c in sections for f in dataclasses.fields(c)
+                     if (f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING)]
+    assert with_defaults == []
+    cfg = study_config.parse(MINIMAL)  # every field filled from the schema alone
+    assert cfg.pruning.imp.rate == 0.2 and cfg.pruning.baselines.kinds == ("random_reinit", "layer_matched_random")
+    assert cfg.dataset.keep_by == "random" and cfg.training.score_epoch == 3

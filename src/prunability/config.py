@@ -36,9 +36,9 @@ class DatasetConfig:
     label_noise: float
     intrinsic_dim: int
     num_samples: int
-    keep_fraction: float = 1.0  # data pruning (prunability.data.keep)
-    keep_by: str = "random"
-    keep_scores: str = ""
+    keep_fraction: float  # data pruning (prunability.data.keep)
+    keep_by: str
+    keep_scores: str
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,12 @@ class TrainingConfig:
     max_epochs: int
     milestones: tuple[float, ...]
     checkpoint_every: int
-    rewind_step: int = 0
-    mixed_precision: bool = False  # CUDA only
-    channels_last: bool = False  # CUDA only
-    compile: bool = False  # torch.compile the forward passes of training and evaluation
-    difficulty_scores: bool = True  # per-example difficulty (prunability.difficulty)
-    score_epoch: int = 3  # epoch of EL2N and GraNd
+    rewind_step: int
+    mixed_precision: bool  # CUDA only
+    channels_last: bool  # CUDA only
+    compile: bool  # torch.compile the forward passes of training and evaluation
+    difficulty_scores: bool  # per-example difficulty (prunability.difficulty)
+    score_epoch: int  # epoch of EL2N and GraNd
 
     @property
     def precision(self):
@@ -69,11 +69,11 @@ class TrainingConfig:
 
 @dataclass(frozen=True)
 class ImpConfig:
-    rewinding: tuple[str, ...] = ()  # weights | learning_rate
-    method: str = "global_magnitude"
-    rate: float = 0.2
-    rounds: int = 5
-    instability_rounds: tuple[int, ...] = ()  # rounds whose sparse network's instability is measured
+    rewinding: tuple[str, ...]  # weights | learning_rate
+    method: str
+    rate: float
+    rounds: int
+    instability_rounds: tuple[int, ...]  # rounds whose sparse network's instability is measured
 
     def sparsities(self) -> tuple[float, ...]:
         """Sparsity after each round: round L keeps (1 − rate)^L of the weights."""
@@ -83,8 +83,8 @@ class ImpConfig:
 @dataclass(frozen=True)
 class IterativeConfig:
     """Prune-retrain rounds for any scoring method, at ``imp.rate`` for ``imp.rounds``."""
-    methods: tuple[str, ...] = ()
-    rewinding: tuple[str, ...] = ("weights",)  # weights | learning_rate
+    methods: tuple[str, ...]
+    rewinding: tuple[str, ...]  # weights | learning_rate
 
 
 @dataclass(frozen=True)
@@ -92,18 +92,18 @@ class ApConfig:
     """Activate-while-Pruning (Liu et al. 2023): of each round's removal, ``share`` of the
     alive weights goes by the AP rule (pruning/ap.py); ``enabled`` adds an AP twin of every
     job pruned in rounds."""
-    enabled: bool = False
-    share: float = 0.02
+    enabled: bool
+    share: float
 
 
 @dataclass(frozen=True)
 class BaselinesConfig:
     """Control jobs re-training other jobs' masks (pruning/baselines.py): ``of`` names job
     keys, ``kinds`` is random_reinit and/or layer_matched_random, ``seed`` their draws'."""
-    of: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ("random_reinit", "layer_matched_random")
-    seed: int = 1
-    min_sparsity: float = 0.0
+    of: tuple[str, ...]
+    kinds: tuple[str, ...]
+    seed: int
+    min_sparsity: float
 
 
 @dataclass(frozen=True)
@@ -113,17 +113,16 @@ class PruningConfig:
     include_biases: bool
     include_norm: bool
     seed: int
-    # Defaults equal to the schema's, so code that builds a PruningConfig by hand keeps working.
-    score_batches: int = 1
-    score_batch_size: int = 256
-    synflow_rounds: int = 100
-    finetune_epochs: int = 0
-    finetune_lr: float = 0.01
-    at_init: tuple[str, ...] = ()
-    imp: ImpConfig = ImpConfig()
-    baselines: BaselinesConfig = BaselinesConfig()
-    iterative: IterativeConfig = IterativeConfig()
-    ap: ApConfig = ApConfig()
+    score_batches: int
+    score_batch_size: int
+    synflow_rounds: int
+    finetune_epochs: int
+    finetune_lr: float
+    at_init: tuple[str, ...]
+    imp: ImpConfig
+    baselines: BaselinesConfig
+    iterative: IterativeConfig
+    ap: ApConfig
 
 
 @dataclass(frozen=True)
@@ -131,10 +130,10 @@ class CorruptionConfig:
     names: tuple[str, ...]
     severities: tuple[int, ...]
     seed: int
-    source: str = "generated"  # generated | released
-    released_dir: str = ""
-    frost_dir: str = "data/frost"  # the reference's frost photographs (frost only)
-    frost_download: bool = False
+    source: str  # generated | released
+    released_dir: str
+    frost_dir: str  # the reference's frost photographs (frost only)
+    frost_download: bool
 
 
 @dataclass(frozen=True)
@@ -191,7 +190,7 @@ class StudyConfig:
     measures: MeasureConfig
     evaluation: EvaluationConfig
     statistics: StatisticsConfig
-    raw: Mapping[str, Any] = dataclasses.field(repr=False, compare=False, default=None)
+    raw: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)  # the validated mapping, defaults filled
 
 
 @cache
@@ -343,3 +342,8 @@ def load(path: str | Path) -> StudyConfig:
 def dataset_config(**keys) -> DatasetConfig:
     """A DatasetConfig from the given keys and the schema's defaults (validated)."""
     return parse({"study": "adhoc", "dataset": keys, "zoo": {"grid": {}}}).dataset
+
+
+def statistics_config(**keys) -> StatisticsConfig:
+    """A StatisticsConfig from the given keys and the schema's defaults (validated)."""
+    return parse({"study": "adhoc", "dataset": {"name": "digits"}, "zoo": {"grid": {}}, "statistics": keys}).statistics

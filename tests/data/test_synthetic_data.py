@@ -1,6 +1,6 @@
 import torch
 
-from prunability.config import DatasetConfig
+from prunability.config import dataset_config
 from prunability.data import DATASETS
 from prunability.data.label_noise import with_label_noise
 from prunability.data.manifold import ManifoldEmbedding
@@ -9,7 +9,7 @@ from prunability.data.manifold import ManifoldEmbedding
 def cfg(**changes):
     base = dict(name="manifold", root="data", download=False, test_fraction=0.25, split_seed=0,
                 train_eval_size=0, label_noise=0.0, intrinsic_dim=2, num_samples=400)
-    return DatasetConfig(**{**base, **changes})
+    return dataset_config(**{**base, **changes})
 
 
 def test_manifold_images_are_seeded_uint8_with_a_split():

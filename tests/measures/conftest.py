@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from builders import hparams
-from prunability.config import DatasetConfig, MeasureConfig, PruningConfig, schema
+from builders import hparams, minimal
+from prunability.config import MeasureConfig, dataset_config, schema
 from prunability.data.digits import load_digits
 from prunability.data.split import PreparedData, as_float
 from prunability.measures import MEASURES, MeasureContext
@@ -21,12 +21,6 @@ MEASURE_DEFAULTS = {  # the schema defaults of every measure setting
     key: spec["default"] for key, spec in schema()["properties"]["measures"]["properties"].items() if key != "names"
 }
 
-
-PRUNING_DEFAULTS = {  # the schema defaults, so that new pruning settings need no change here
-    key: tuple(spec["default"]) if isinstance(spec.get("default"), list) else spec.get("default")
-    for key, spec in schema()["properties"]["pruning"]["properties"].items()
-}
-
 NO_INIT = object()
 
 
@@ -35,10 +29,8 @@ def context(model, init_model=None, x=None, y=None, *, include_biases=False, inc
     """A MeasureContext with schema-default settings, overridable by keyword.
     ``init_model=None`` uses a copy of ``model``; ``NO_INIT`` gives a context without one."""
     cfg = MeasureConfig(names=tuple(MEASURES.names()), **{**MEASURE_DEFAULTS, **measure})
-    pruning = PruningConfig(**{
-        **PRUNING_DEFAULTS, "methods": ("global_magnitude",), "sparsities": (0.5,),
-        "include_biases": include_biases, "include_norm": include_norm, "seed": 0,
-    })
+    pruning = minimal(pruning={"methods": ["global_magnitude"], "sparsities": [0.5], "include_biases": include_biases,
+                               "include_norm": include_norm, "seed": 0}).pruning
     return MeasureContext(
         model=model.eval(),
         init_model=None if init_model is NO_INIT else (init_model if init_model is not None else copy.deepcopy(model)).eval(),
@@ -75,9 +67,7 @@ def make_plain():
 
 @pytest.fixture(scope="session")
 def digits() -> PreparedData:
-    defaults = {k: v.get("default") for k, v in schema()["properties"]["dataset"]["properties"].items()}
-    cfg = DatasetConfig(**{**defaults, "name": "digits", "root": "data", "download": False, "test_fraction": 0.3,
-                           "split_seed": 0, "train_eval_size": 0})
+    cfg = dataset_config(name="digits", root="data", download=False, test_fraction=0.3, split_seed=0, train_eval_size=0)
     return PreparedData.from_split(load_digits(cfg), train_eval_size=0, seed=0)
 
 

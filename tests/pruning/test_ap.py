@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 import torch
 
-from prunability.config import ImpConfig
+from builders import imp as make_imp
 from prunability.models import build_model
 from prunability.pruning import prunable_parameters
 from prunability.pruning.ap import ap_count, ap_prune
@@ -116,7 +116,7 @@ def _run(trained_fixture, digits_data, training, share, method="global_magnitude
     model = _model(spec, digits_data, result.final_state)
     params = prunable_parameters(model.net)
     scope = METHODS.get(method).scope
-    sparsities = ImpConfig(rate=0.3, rounds=rounds).sparsities()
+    sparsities = make_imp(rate=0.3, rounds=rounds).sparsities()
     return model, list(iterative_rounds(model, params, magnitude(params), scope, sparsities, result.init_state, mode,
                                         result.init_state, spec, training, digits_data, ap_share=share))
 
@@ -126,7 +126,7 @@ def test_share_zero_is_bit_for_bit_the_job_without_ap(trained, digits_data, shor
     _, with_zero = _run(trained, digits_data, short_training, 0.0)
     model = _model(spec, digits_data, result.final_state)
     params = prunable_parameters(model.net)
-    imp = ImpConfig(rewinding=("weights",), rate=0.3, rounds=2)
+    imp = make_imp(rewinding=["weights"], rate=0.3, rounds=2)
     plain = list(imp_rounds(model, params, result.init_state, "weights", imp, spec, short_training, digits_data))
     for a, b in zip(with_zero, plain, strict=True):
         assert a.ap_removed == 0
@@ -166,7 +166,7 @@ def test_iterative_rounds_of_other_methods_nest_and_stay_sparse(trained, digits_
     def score(_sparsity):
         return chosen.score(scoring_context(model, tiny_config.pruning, method, digits_data))
 
-    sparsities = ImpConfig(rate=0.4, rounds=2).sparsities()
+    sparsities = make_imp(rate=0.4, rounds=2).sparsities()
     rounds = list(iterative_rounds(model, params, score, chosen.scope, sparsities, result.init_state,
                                    "learning_rate", result.init_state, spec, short_training, digits_data, 0.05))
     first, second = rounds

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from prunability.config import ImpConfig
+from builders import imp as make_imp
 from prunability.models import build_model
 from prunability.pruning import prunable_parameters
 from prunability.pruning.imp import imp_rounds, next_masks, rewind
@@ -93,7 +93,7 @@ def test_imp_rounds_keep_their_zeros_and_shrink_the_network(trained, digits_data
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
     params = prunable_parameters(model.net)
-    imp = ImpConfig(rewinding=(mode,), rate=0.5, rounds=3)
+    imp = make_imp(rewinding=[mode], rate=0.5, rounds=3)
     rounds = list(imp_rounds(model, params, result.init_state, mode, imp, spec, short_training, digits_data))
     assert [r.round for r in rounds] == [1, 2, 3]
     assert [r.sparsity for r in rounds] == pytest.approx([0.5, 0.75, 0.875])
@@ -109,7 +109,7 @@ def test_learning_rate_rewinding_starts_from_the_trained_survivors(trained, digi
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
     params = prunable_parameters(model.net)
-    imp = ImpConfig(rewinding=("learning_rate",), rate=0.2, rounds=1)
+    imp = make_imp(rewinding=["learning_rate"], rate=0.2, rounds=1)
     (only,) = imp_rounds(model, params, result.init_state, "learning_rate", imp, spec, short_training, digits_data)
     start = only.result.init_state  # the weights retraining started from
     for name, mask in only.masks.items():
