@@ -1,13 +1,33 @@
-"""Loss and accuracy of a classifier on uint8 images, batched on its device."""
+"""Loss and accuracy of a classifier on uint8 images, batched on its device, and
+the evaluation context every inference pass of a stage runs under."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
 from prunability.data.split import as_float
+
+if TYPE_CHECKING:
+    from prunability.config import StudyConfig
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    """How a stage runs inference: on ``device``, ``batch_size`` images per forward pass
+    (``evaluation.batch_size`` in the schema, its one default). Built once at the stage
+    boundary by :meth:`of` and passed down. It has no precision option: evaluation,
+    pruning scores and measures always run in float32 (see prunability.precision)."""
+
+    device: torch.device
+    batch_size: int
+
+    @classmethod
+    def of(cls, config: "StudyConfig", device: torch.device) -> "EvalContext":
+        return cls(torch.device(device), config.evaluation.batch_size)
 
 
 @dataclass(frozen=True)
@@ -19,7 +39,7 @@ class Evaluation:
 
 
 @torch.no_grad()
-def logits_of(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+def logits_of(model: torch.nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
     """Logits for every image (model in eval mode; images moved to its device in batches)."""
     device = next(model.parameters()).device
     was_training = model.training
@@ -29,7 +49,7 @@ def logits_of(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 1024) -
     return torch.cat(out)
 
 
-def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> Evaluation:
+def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> Evaluation:
     return evaluation_of(logits_of(model, x, batch_size), y)
 
 

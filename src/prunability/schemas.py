@@ -134,6 +134,7 @@ SAMPLE_FIELDS = [
     pa.field("true_angle", pa.float32()),  # radians between f(x) and the true-class weight row W_y
     pa.field("angular_margin", pa.float32()),  # radians: min over c ≠ y of θ_c, minus θ_y
 ]
+GEOMETRY_COLUMNS = ("feature_norm", "true_angle", "angular_margin")  # the samples table's geometry, in order
 
 MEASURE_FIELDS = [
     pa.field("measure", STR, nullable=False),
@@ -144,6 +145,9 @@ MEASURE_FIELDS = [
 
 # Activation and feature measures of every pruned model (sparsity 0 = dense) on the
 # clean test set, from the evaluate stage: the MEASURE_FIELDS columns per method × sparsity.
+# Their names (prunability.pruned_measures.PRUNED_MEASURES: test_dead_neuron_rate,
+# test_feature_length, test_feature_angle, test_angular_margin) differ from the registered
+# measures of the same definition, which the measures table holds on the training subset.
 PRUNED_MEASURE_FIELDS = [
     pa.field("method", STR, nullable=False),
     pa.field("schedule", STR, nullable=False),  # as in the pruning table

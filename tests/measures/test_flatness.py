@@ -27,7 +27,7 @@ def test_zero_noise_keeps_clean_accuracy_and_weights(trained_mlp):
     before = copy.deepcopy(model.state_dict())
     directions = NoiseDirections.draw(list(model.parameters()), 2, torch.Generator().manual_seed(0))
     acc = mean_noisy_accuracy(model, x, y, 0.0, directions)
-    assert acc == pytest.approx(evaluate(model, x, y).accuracy, abs=1e-7)
+    assert acc == pytest.approx(evaluate(model, x, y, 1024).accuracy, abs=1e-7)
     assert mean_noisy_accuracy(model, x, y, 0.3, directions) < acc
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
@@ -69,7 +69,7 @@ def rescaled(model, c):
 def test_smaller_weights_same_function_is_sharper(trained_mlp, make_context):
     model, init, x, y = trained_mlp
     sharp = rescaled(model, 0.5)
-    assert evaluate(sharp, x, y).accuracy == evaluate(model, x, y).accuracy
+    assert evaluate(sharp, x, y, 1024).accuracy == evaluate(model, x, y, 1024).accuracy
     # Noise σ on the rescaled net acts like noise 2σ on the original: σ' about halves, 1/σ'² about quadruples.
     assert flatness(make_context(sharp, init, x, y, pac_bayes_samples=128)) > 2 * flatness(make_context(model, init, x, y, pac_bayes_samples=128))
 

@@ -124,7 +124,7 @@ def test_ascent_raises_the_loss_and_stays_in_the_box(trained_mlp, eps):
     for d, r in zip(u, radii):
         assert (d.abs() <= r * (1 + 1e-6)).all()
     random_u = [(torch.rand(r.shape, generator=g) * 2 - 1) * r for r in radii]
-    base = evaluate(model, x, y).loss
+    base = evaluate(model, x, y, 1024).loss
     assert loss_at(model, x, y, u) > loss_at(model, x, y, random_u) > base * 0.5
     assert loss_at(model, x, y, u) > base
     for p, c in zip(model.parameters(), clean):  # weights restored

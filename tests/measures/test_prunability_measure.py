@@ -21,7 +21,7 @@ def pruned_loss(model, x, y, kappa):
     pruned = copy.deepcopy(model)
     masks = masks_from_scores(magnitude_scores(ScoringContext(params=prunable_parameters(pruned.net))), 1.0 - kappa, "global")
     apply_masks(pruned.net, masks)
-    return evaluate(pruned, x, y).loss
+    return evaluate(pruned, x, y, 1024).loss
 
 
 def test_prunability_is_a_fraction_meeting_the_criterion(trained_mlp, make_context):
@@ -29,7 +29,7 @@ def test_prunability_is_a_fraction_meeting_the_criterion(trained_mlp, make_conte
     before = copy.deepcopy(model.state_dict())
     kappa = prunability(make_context(model, init, x, y, prunability_steps=STEPS))
     assert 0 < kappa < 1
-    limit = 1.1 * evaluate(model, x, y).loss
+    limit = 1.1 * evaluate(model, x, y, 1024).loss
     assert pruned_loss(model, x, y, kappa) <= limit
     # Bisection invariant: one resolution step less was tried and failed.
     assert pruned_loss(model, x, y, kappa - RESOLUTION) > limit

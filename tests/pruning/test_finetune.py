@@ -17,9 +17,9 @@ def test_finetuning_keeps_the_zeros_and_recovers_loss(trained, digits_data):
     x, y = data.split.x_train, data.split.y_train
     for name, param in params.items():
         param.data.mul_(masks[name])
-    one_shot = evaluate(model, x, y).loss
+    one_shot = evaluate(model, x, y, 1024).loss
     assert finetune(model, masks, x, y, epochs=2, lr=0.01, batch_size=64, seed=0)
     for name, param in prunable_parameters(model.net).items():
         assert (param[~masks[name]] == 0).all()  # pruned stays pruned, despite momentum
         assert (param[masks[name]] != 0).any()
-    assert evaluate(model, x, y).loss < one_shot
+    assert evaluate(model, x, y, 1024).loss < one_shot

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from prunability import schemas
-from prunability.stages.evaluate import PRUNED_MEASURES
+from prunability.pruned_measures import PRUNED_MEASURES
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +43,10 @@ def test_pruned_measures_table_has_every_sparsity_and_sane_values(tiny_run):
     assert all(names == sorted(PRUNED_MEASURES) for names in per_model)
     assert pm["reason"].isna().all() and np.isfinite(pm["value"]).all()
     wide = pm.pivot_table(index=["model_id", "method", "schedule", "sparsity"], columns="measure", values="value")
-    assert wide["dead_neuron_rate"].between(0, 1).all() and (wide["feature_length"] > 0).all()
-    assert wide["feature_angle"].between(0, math.pi).all()
+    assert wide["test_dead_neuron_rate"].between(0, 1).all() and (wide["test_feature_length"] > 0).all()
+    assert wide["test_feature_angle"].between(0, math.pi).all()
     dense = wide.xs(0.0, level="sparsity").droplevel("schedule")
-    assert (dense["angular_margin"] > 0).all()  # trained models point closer to their own class
+    assert (dense["test_angular_margin"] > 0).all()  # trained models point closer to their own class
     # sparsity 0 is the same dense model under every method
     assert np.allclose(dense.groupby("model_id").max(), dense.groupby("model_id").min())
 
@@ -58,6 +58,6 @@ def test_samples_carry_feature_geometry_whose_means_are_the_pruned_measures(tiny
     clean = samples[samples["corruption"] == "none"]
     means = clean.groupby(["model_id", "method", "schedule", "sparsity"])[["feature_norm", "true_angle", "angular_margin"]].mean()
     wide = pm.pivot_table(index=["model_id", "method", "schedule", "sparsity"], columns="measure", values="value")
-    for column, measure in [("feature_norm", "feature_length"), ("true_angle", "feature_angle"),
-                            ("angular_margin", "angular_margin")]:
+    for column, measure in [("feature_norm", "test_feature_length"), ("true_angle", "test_feature_angle"),
+                            ("angular_margin", "test_angular_margin")]:
         np.testing.assert_allclose(means[column], wide.loc[means.index, measure], rtol=1e-4, atol=1e-5)

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 
-from prunability.explorer.inputs import GEOMETRY_COLUMNS, SampleScan
+from prunability.explorer.inputs import SampleScan
 from prunability.explorer.packing import pack_floats, pack_ints
+from prunability.schemas import GEOMETRY_COLUMNS
 from prunability.status import Status
 
 MAX_MODELS = 6

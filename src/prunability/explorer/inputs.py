@@ -18,7 +18,6 @@ from prunability import io
 from prunability.layout import Layout
 from prunability.schemas import HPARAM_NAMES
 
-GEOMETRY_COLUMNS = ("feature_norm", "true_angle", "angular_margin")
 DEFAULT_SCHEDULE = "one_shot"  # tables written before the schedule column existed hold one-shot results
 
 

@@ -17,12 +17,11 @@ import pyarrow.parquet as pq
 import torch
 
 from prunability import io, schemas
-from prunability.explorer.inputs import GEOMETRY_COLUMNS
 from prunability.layout import Layout
 from prunability.stats.forgetting import fragility
 from prunability.status import Status
 
-GEOMETRY_FIELDS = [pa.field(c, pa.float64()) for c in GEOMETRY_COLUMNS]
+GEOMETRY_FIELDS = [pa.field(c, pa.float64()) for c in schemas.GEOMETRY_COLUMNS]
 SCHEDULE_FIELD = pa.field("schedule", pa.string(), nullable=False)
 
 
@@ -128,7 +127,7 @@ def samples_schema(s: SyntheticStudy) -> pa.Schema:
     """The pipeline's per-sample schema, with or without the schedule and geometry columns
     (whichever the installed schemas lack or hold), to mimic tables of every vintage."""
     schema = schemas.STUDY["samples"]
-    for name in GEOMETRY_COLUMNS:
+    for name in schemas.GEOMETRY_COLUMNS:
         if name in schema.names:
             schema = schema.remove(schema.get_field_index(name))
     if "schedule" in schema.names and not s.with_schedule:

@@ -12,9 +12,10 @@ premise "similar clean accuracy" is checked, not assumed: when the mean clean
 difference exceeds ``clean_tolerance`` the claim is inconclusive here.
 
 ``sparsity_trend``: per model, Kendall τ between sparsity and one measure of the
-pruned networks (pruned_measures table: feature_length, feature_angle,
-angular_margin, dead_neuron_rate), averaged over models, with a bootstrap over
-models.
+pruned networks (pruned_measures table, on the clean test set:
+test_feature_length, test_feature_angle, test_angular_margin,
+test_dead_neuron_rate; prunability.pruned_measures), averaged over models, with
+a bootstrap over models.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def sparsity_trend(tables: StudyTables, params, *, resamples: int, seed: int) ->
     pm = pm[(pm["method"] == method) & (pm["measure"] == measure) & (pm["schedule"] == schedule)  # incl. its dense point
             & pm["model_id"].isin(tables.models["model_id"])]
     if pm.empty:
-        raise KeyError(f"the pruned_measures table has no {measure!r} rows for method {method!r} ({schedule})")
+        raise KeyError(f"the pruned_measures table has no {measure!r} rows for method {method!r} ({schedule}); "
+                       f"its measures are {sorted(tables.table('pruned_measures')['measure'].unique())}")
     taus = (pm.dropna(subset=["value"]).groupby("model_id")
             .apply(lambda g: kendall_tau(g["sparsity"], g["value"]), include_groups=False)
             .dropna().rename("tau").reset_index())
