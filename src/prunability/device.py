@@ -47,8 +47,3 @@ def pick_device(requested: str = "auto") -> torch.device:
     count = torch.cuda.device_count()
     return torch.device("cuda", claim_slot(count) if count > 1 else 0)
 
-
-def seed_everything(seed: int) -> None:
-    """Seed torch's CPU and CUDA generators and ask for deterministic kernels."""
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)

@@ -41,9 +41,9 @@ class Hyperparameters:
         missing, unknown = [n for n in names if n not in values], [k for k in values if k not in names]
         if missing or unknown:
             raise ConfigError(f"zoo.grid axes: missing {missing}, unknown {unknown}; "
-                                      f"a model has exactly one value for each of {', '.join(names)}")
-        for name in names:
-            _check_type(name, values[name], _TYPES[name])
+                              f"a model has exactly one value for each of {', '.join(names)}")
+        for f in dataclasses.fields(cls):
+            _check_type(f.name, values[f.name], _TYPES[f.type])
         return cls(**{n: values[n] for n in names})
 
     def as_dict(self) -> dict[str, Any]:
@@ -51,8 +51,7 @@ class Hyperparameters:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
-_TYPES = {"architecture": str, "depth": int, "width": float, "dropout": float, "batchnorm": bool,
-          "optimizer": str, "lr": float, "batch_size": int, "weight_decay": float, "train_fraction": float}
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}  # the fields' annotations, as written
 
 
 def _check_type(name: str, value: Any, wanted: type) -> None:
@@ -61,9 +60,4 @@ def _check_type(name: str, value: Any, wanted: type) -> None:
           else not isinstance(value, bool) and isinstance(value, (int, float) if wanted is float else wanted))
     if not ok:
         raise ConfigError(f"zoo.grid axis {name}: {value!r} is not a {wanted.__name__}; "
-                                  f"give a {wanted.__name__} value")
-
-
-def axis_names() -> list[str]:
-    """The grid axes, in the schema's order."""
-    return [f.name for f in dataclasses.fields(Hyperparameters)]
+                          f"give a {wanted.__name__} value")

@@ -271,7 +271,7 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
     device = next(model.parameters()).device
     precision = cfg.precision.active(device)
     precision.prepare(model)
-    if getattr(cfg, "compile", False) and hasattr(model, "net"):  # training.compile, see _compile
+    if cfg.compile and hasattr(model, "net"):  # training.compile, see _compile
         _compile(model)
     x, y = data.split.x_train.to(device), data.split.y_train.to(device)
     while result.status is Status.RUNNING and result.epochs < cfg.max_epochs:

@@ -20,9 +20,6 @@ import torch
 from prunability.data.split import ImageSplit, PreparedData
 from prunability.hparams import FULL_TRAINING_SET
 
-#: the fraction that leaves the prepared data untouched (and model ids unchanged)
-FULL = FULL_TRAINING_SET
-
 
 def subset_indices(n: int, fraction: float, seed: int) -> torch.Tensor:
     """Sorted indices of the first round(fraction·n) (at least 1) of a seeded permutation of range(n)."""
@@ -35,8 +32,8 @@ def subset_indices(n: int, fraction: float, seed: int) -> torch.Tensor:
 
 def kept_indices(n: int, fraction: float, seed: int) -> torch.Tensor:
     """Indices into the prepared training split of the examples a model of ``fraction`` trains
-    on, in the order ``training_subset`` keeps them (all of them at ``FULL``)."""
-    return torch.arange(n) if fraction == FULL else subset_indices(n, fraction, seed)
+    on, in the order ``training_subset`` keeps them (all of them at ``FULL_TRAINING_SET``)."""
+    return torch.arange(n) if fraction == FULL_TRAINING_SET else subset_indices(n, fraction, seed)
 
 
 def training_subset(data: PreparedData, fraction: float, seed: int, train_eval_size: int) -> PreparedData:
@@ -44,7 +41,7 @@ def training_subset(data: PreparedData, fraction: float, seed: int, train_eval_s
 
     The train-eval subset is the whole subset when ``train_eval_size`` is 0 or at
     least its size, else a seeded draw of ``train_eval_size`` of its examples."""
-    if fraction == FULL:
+    if fraction == FULL_TRAINING_SET:
         return data
     s = data.split
     keep = subset_indices(len(s.x_train), fraction, seed).to(s.x_train.device)
