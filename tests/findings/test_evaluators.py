@@ -11,7 +11,7 @@ import yaml
 from scipy import stats as scipy_stats
 
 from prunability import io, schemas
-from prunability.config import ConfigError
+from prunability.config import ConfigError, statistics_config
 from prunability.findings import evaluate, parse
 from prunability.layout import Layout
 from prunability.stats.study import statistics_tables
@@ -91,13 +91,14 @@ def study(tmp_path_factory):
     pruning = pruning_table(zoo)
     pruning.to_parquet(layout.table("pruning"))  # only the columns the evaluator reads are needed
     # feature length falls with sparsity on every model but the first, where it rises
-    pm = pd.DataFrame([(m, "global_magnitude", sched, s, "feature_length", (1 + s if i == 0 else 5 - s) + 0.01 * i, 0.0, None)
+    pm = pd.DataFrame([(m, "global_magnitude", sched, s, "test_feature_length", (1 + s if i == 0 else 5 - s) + 0.01 * i, 0.0, None)
                        for i, m in enumerate(zoo["model_id"]) for sched in ("one_shot", "fine_tuned")
                        for s in (0.0, 0.5, 0.9)],
                       columns=["model_id", "method", "schedule", "sparsity", "measure", "value", "seconds", "reason"])
     pm.to_parquet(layout.table("pruned_measures"))
-    tables = statistics_tables(zoo, measures, ["generalization_gap", "test_loss"], AXES, False, 2,
-                               min_ess=1, resamples=200, seed=0)
+    cfg = statistics_config(targets=["generalization_gap", "test_loss"], cmi_max_subset=2, sign_error_min_ess=1,
+                            bootstrap_resamples=200, seed=0)
+    tables = statistics_tables(zoo, measures, AXES, cfg, n_test=10_000)
     for name in ("kendall", "granulated", "cmi"):
         io.write_parquet(tables[name], layout.stats(name), schemas.STATS[name])
     return root, zoo, measures
@@ -204,7 +205,7 @@ def test_dnr_trend_is_minus_one_when_the_rate_falls_every_round(study):
 def test_sparsity_trend_is_the_mean_of_per_model_taus(study):
     root, zoo, _ = study
     verdicts = evaluate(findings_config([claim("length", "sparsity_trend", {"method": "global_magnitude",
-                                                                            "measure": "feature_length"}, "below")]), root)
+                                                                            "measure": "test_feature_length"}, "below")]), root)
     row = verdicts.iloc[0]
     n = len(zoo)
     assert row["n"] == n and row["estimate"] == pytest.approx((1 - (n - 1)) / n)  # one model +1, the rest −1

@@ -7,7 +7,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+import dataclasses
+
 from prunability import schemas
+from prunability.config import statistics_config
 from prunability.io import read_parquet, write_parquet
 from prunability.stats.study import statistics_tables
 
@@ -47,10 +50,18 @@ def make_measures(zoo):
     return pd.concat(frames + [lone], ignore_index=True)
 
 
+def tables_of(zoo, measures, targets, axes, include_unconverged, max_subset):
+    """statistics_tables under the schema's statistics defaults but these settings (a target
+    the schema does not know is set after validation, to reach statistics_tables' own check)."""
+    cfg = dataclasses.replace(statistics_config(include_unconverged=include_unconverged, cmi_max_subset=max_subset),
+                              targets=tuple(targets))
+    return statistics_tables(zoo, measures, axes, cfg, n_test=10_000)
+
+
 @pytest.fixture(scope="module")
 def tables():
     zoo = make_zoo()
-    return statistics_tables(zoo, make_measures(zoo), ["generalization_gap", "test_loss"], AXES, False, 2)
+    return tables_of(zoo, make_measures(zoo), ["generalization_gap", "test_loss"], AXES, False, 2)
 
 
 def row(frame, measure, target, **where):
@@ -85,7 +96,7 @@ def test_kendall_drops_diverged_and_unconverged_models(tables):
 
 def test_include_unconverged_keeps_max_epochs_but_never_diverged():
     zoo = make_zoo()
-    out = statistics_tables(zoo, make_measures(zoo), ["generalization_gap"], AXES, True, 1)
+    out = tables_of(zoo, make_measures(zoo), ["generalization_gap"], AXES, True, 1)
     exact = row(out["kendall"], "exact", "generalization_gap")
     assert exact["n_models"] == 11 and exact["tau"] == 1.0
 
@@ -122,7 +133,7 @@ def test_cmi_rows_per_subset_size(tables):
 
 def test_max_subset_is_clipped_to_the_number_of_axes():
     zoo = make_zoo()
-    out = statistics_tables(zoo, make_measures(zoo), ["test_loss"], ["lr"], False, 2)
+    out = tables_of(zoo, make_measures(zoo), ["test_loss"], ["lr"], False, 2)
     assert sorted(out["cmi"]["subset_size"].unique()) == [0, 1]
 
 
@@ -130,14 +141,14 @@ def test_duplicate_measure_rows_and_unknown_targets_raise():
     zoo = make_zoo()
     measures = make_measures(zoo)
     with pytest.raises(ValueError):
-        statistics_tables(zoo, pd.concat([measures, measures.iloc[:1]]), ["test_loss"], AXES, False, 1)
+        tables_of(zoo, pd.concat([measures, measures.iloc[:1]]), ["test_loss"], AXES, False, 1)
     with pytest.raises(KeyError):
-        statistics_tables(zoo, measures, ["test_error"], AXES, False, 1)
+        tables_of(zoo, measures, ["test_error"], AXES, False, 1)
 
 
 def test_empty_measures_table_gives_empty_typed_tables():
     zoo = make_zoo()
     empty = pd.DataFrame({"model_id": pd.Series([], dtype="str"), "measure": pd.Series([], dtype="str"), "value": pd.Series([], dtype=float)})
-    out = statistics_tables(zoo, empty, ["test_loss"], AXES, False, 2)
+    out = tables_of(zoo, empty, ["test_loss"], AXES, False, 2)
     assert all(len(f) == 0 for f in out.values())
     assert out["cmi"]["subset_size"].dtype == np.int8

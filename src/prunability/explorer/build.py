@@ -10,8 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from prunability.explorer import ap, geometry, measures, methods, page, samples, sprites
-from prunability.explorer.inputs import GEOMETRY_COLUMNS, StudyInputs, load
+from prunability.explorer.inputs import StudyInputs, load
 from prunability.layout import Layout
+from prunability.schemas import GEOMETRY_COLUMNS
+from prunability.stats.targets import with_corruption_targets
 from prunability.status import Status
 
 
@@ -19,8 +21,6 @@ def zoo_with_targets(inputs: StudyInputs) -> pd.DataFrame:
     """The zoo with the statistics stage's corruption targets, so every τ target can be plotted."""
     if inputs.robustness is None or inputs.robustness.empty:
         return inputs.zoo
-    from prunability.stages.statistics import with_corruption_targets
-
     return with_corruption_targets(inputs.zoo, inputs.robustness)
 
 

@@ -25,8 +25,7 @@ from prunability.stats.kendall import kendall_tau
 PAIR_KEYS = ["model_id", "method", "twin_schedule", "sparsity", "split"]
 
 
-def bootstrap_mean_interval(values, *, level: float = 0.95, resamples: int = 1000,
-                            seed: int = 0) -> tuple[float, float]:
+def bootstrap_mean_interval(values, *, resamples: int, seed: int, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``values`` (NaN below two values)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -48,7 +47,7 @@ def paired_networks(pruning: pd.DataFrame) -> pd.DataFrame:
     return ap[columns].merge(twin[columns], on=PAIR_KEYS, suffixes=("_ap", "_twin"), validate="one_to_one")
 
 
-def ap_pairs(pruning: pd.DataFrame, resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+def ap_pairs(pruning: pd.DataFrame, *, resamples: int, seed: int) -> pd.DataFrame:
     """The paired effect of AP per (method, twin schedule, sparsity, split); empty without AP jobs."""
     pairs = paired_networks(pruning)
     rows = []

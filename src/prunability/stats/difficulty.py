@@ -95,7 +95,7 @@ def _bootstrap_difference(a: np.ndarray, b: np.ndarray, resamples: int, rng) -> 
     return float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975))
 
 
-def pie_difficulty(pie: pd.DataFrame, samples: pd.DataFrame, resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+def pie_difficulty(pie: pd.DataFrame, samples: pd.DataFrame, *, resamples: int, seed: int) -> pd.DataFrame:
     """Mean difficulty of PIEs vs the other test examples per method, schedule, sparsity and score."""
     scores = oriented_scores(samples)
     rows = []

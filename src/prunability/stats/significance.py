@@ -35,14 +35,14 @@ def fieller_interval(tau: float, n: int, level: float = 0.95) -> tuple[float, fl
     return float(np.tanh(centre - z)), float(np.tanh(centre + z))
 
 
-def tau_interval(x, y, *, level: float = 0.95, resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
+def tau_interval(x, y, *, resamples: int, seed: int, level: float = 0.95) -> tuple[float, float]:
     """The bootstrap interval for up to BOOTSTRAP_MAX_MODELS models, Fieller's beyond."""
     if len(x) > BOOTSTRAP_MAX_MODELS:
         return fieller_interval(kendall_tau(x, y), len(x), level)
     return bootstrap_interval(x, y, level=level, resamples=resamples, seed=seed)
 
 
-def bootstrap_interval(x, y, *, level: float = 0.95, resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
+def bootstrap_interval(x, y, *, resamples: int, seed: int, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of τ over resampled models; NaN when n < 3."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) < 3:

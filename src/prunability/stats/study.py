@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from prunability import schemas
+from prunability.config import StatisticsConfig
 from prunability.stats.cmi import cmi_scores
 from prunability.stats.granulated import granulated_kendall, varying_axes
 from prunability.stats.kendall import kendall_tau
@@ -77,27 +78,25 @@ def _finite(frame: pd.DataFrame, target: str) -> pd.DataFrame:
 def statistics_tables(
     zoo: pd.DataFrame,
     measures: pd.DataFrame,
-    targets: Sequence[str],
     axes: Sequence[str],
-    include_unconverged: bool,
-    max_subset: int,
+    cfg: StatisticsConfig,
     *,
-    n_test: int = 10_000,
-    min_ess: float = 12.0,
-    resamples: int = 1000,
-    seed: int = 0,
+    n_test: int,
 ) -> dict[str, pd.DataFrame]:
     """τ (with bootstrap interval and corrected p-values), Ψ, CMI and robust
-    sign-error of every measure against every target, and the mutual
-    information between measures: {"kendall", "granulated", "cmi", "sign_error",
-    "measure_mi"} tables. ``n_test`` (test-set size) and ``min_ess`` set the
-    sign-error weights; ``resamples`` and ``seed`` the bootstrap."""
+    sign-error of every measure against every target of ``cfg.targets``, and the
+    mutual information between measures: {"kendall", "granulated", "cmi",
+    "sign_error", "measure_mi"} tables. ``n_test`` (test-set size) and
+    ``cfg.sign_error_min_ess`` set the sign-error weights; ``cfg.bootstrap_resamples``
+    and ``cfg.seed`` the bootstrap; ``cfg.cmi_max_subset`` the largest conditioning set."""
+    targets, max_subset = cfg.targets, cfg.cmi_max_subset
+    min_ess, resamples, seed = cfg.sign_error_min_ess, cfg.bootstrap_resamples, cfg.seed
     missing = [t for t in targets if t not in zoo.columns]
     if missing:
         raise KeyError(f"targets {missing} are not columns of the zoo table")
     if max_subset < 0:
         raise ValueError(f"max_subset must be >= 0, got {max_subset}")
-    models = select_models(zoo, include_unconverged)
+    models = select_models(zoo, cfg.include_unconverged)
     used_axes = varying_axes(models, axes)
     sizes = list(range(min(max_subset, len(used_axes)) + 1))
     kendall, granulated, cmi, sign_error = [], [], [], []
