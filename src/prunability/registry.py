@@ -3,6 +3,7 @@ pruning methods, corruptions, measures)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Callable, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -30,6 +31,16 @@ class Registry(Generic[T]):
             return entry
 
         return add
+
+    @contextmanager
+    def registered(self, name: str, entry: T) -> Iterator[T]:
+        """``entry`` registered under ``name`` for the duration of the block, then removed
+        (a measure or method that exists only in a test)."""
+        self.register(name)(entry)
+        try:
+            yield entry
+        finally:
+            del self._entries[name]
 
     def get(self, name: str) -> T:
         try:

@@ -75,7 +75,7 @@ def test_unknown_names_raise_before_anything_runs(trained_mlp, make_context):
         compute_measures(make_context(model, init, x, y), ["num_params", "nope"])
 
 
-def test_bugs_are_not_swallowed(trained_mlp, make_context, monkeypatch):
+def test_bugs_are_not_swallowed(trained_mlp, make_context):
     model, init, x, y = trained_mlp
 
     def broken(ctx):
@@ -84,9 +84,10 @@ def test_bugs_are_not_swallowed(trained_mlp, make_context, monkeypatch):
     def refuses(ctx):
         raise MeasureFailed("no value, for a reason")
 
-    monkeypatch.setitem(MEASURES._entries, "broken", Measure("broken", broken, +1))
-    monkeypatch.setitem(MEASURES._entries, "refuses", Measure("refuses", refuses, +1))
     ctx = make_context(model, init, x, y)
-    assert compute_measures(ctx, ["refuses"])["refuses"].reason == "no value, for a reason"
-    with pytest.raises(ZeroDivisionError):
-        compute_measures(ctx, ["broken"])
+    with MEASURES.registered("broken", Measure("broken", broken, +1)), \
+            MEASURES.registered("refuses", Measure("refuses", refuses, +1)):
+        assert compute_measures(ctx, ["refuses"])["refuses"].reason == "no value, for a reason"
+        with pytest.raises(ZeroDivisionError):
+            compute_measures(ctx, ["broken"])
+    assert "broken" not in MEASURES and "refuses" not in MEASURES
