@@ -3,6 +3,7 @@ import dataclasses
 import pytest
 
 from prunability import config as study_config
+from prunability import schemas
 from prunability.hparams import Hyperparameters
 from prunability.zoo import expand, model_id, varied_axes
 
@@ -48,6 +49,7 @@ def test_hyperparameter_fields_are_the_schemas_grid_axes_in_order():
     assert [f.name for f in dataclasses.fields(Hyperparameters)] == list(grid)
     specs = expand(study_config.parse(RAW))
     assert list(specs[0].hparams.as_dict()) == list(grid)
+    assert schemas.HPARAM_NAMES == [*grid, "seed"]  # the zoo table's hyperparameter columns
 
 
 @pytest.mark.parametrize("values, key", [
