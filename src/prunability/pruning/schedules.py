@@ -22,10 +22,12 @@ stage writes. It opens no file.
 
 Adding a schedule: write its function here (``out = req.output()``, one
 ``out.add(…)`` per pruned network, ``return out``) and register it under its
-name (``@SCHEDULES.register("name")``); give the name to the torch-free job list in
-prunability/pruning_jobs.py (its key in ``parse_key``, its jobs in
-``pruning_jobs``) and its settings to ``pruning`` in src/prunability/schema.yaml
-(parsed into ``config.PruningConfig``). The prune stage needs no change
+name (``@SCHEDULES.register("name")``). Two declarations stay outside, since
+Snakemake builds the DAG without torch: the job list in
+prunability/pruning_jobs.py (the name, its key in ``parse_key``, its jobs in
+``pruning_jobs``) and the settings that list its jobs — a key under
+``pruning`` in src/prunability/schema.yaml with its field in
+``config.PruningConfig``. The prune stage needs no change
 (tests/pruning/test_schedules.py checks that every job schedule has a function).
 """
 
