@@ -191,17 +191,15 @@ def test_linear_time_top_k_equals_the_stable_sort():
             assert torch.equal(got, expected), k
 
 
-def test_pruning_config_defaults_equal_the_schema_defaults():
+def test_pruning_config_fields_follow_the_schema():
+    """PruningConfig has one field per schema key, in the schema's order (its defaults live
+    only in the schema: the parser fills every field)."""
     import dataclasses
 
     from prunability.config import PruningConfig
 
     schema = study_config.schema()["properties"]["pruning"]["properties"]
     assert [f.name for f in dataclasses.fields(PruningConfig)] == list(schema)
-    parsed = study_config.parse({"study": "s", "dataset": {"name": "digits"}, "zoo": {"grid": {}}}).pruning
-    for f in dataclasses.fields(PruningConfig):
-        if f.default is not dataclasses.MISSING:  # the hand-built default equals the schema's, parsed
-            assert f.default == getattr(parsed, f.name), f.name
 
 
 def test_apply_masks_from_restores_then_prunes_in_one_pass():
