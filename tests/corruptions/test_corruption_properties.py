@@ -265,7 +265,8 @@ def test_corrupt_all_severities_on_uint8_equals_float_path_then_truncation():
         assert torch.equal(u, (f * 255).to(torch.uint8))
 
 
-@pytest.mark.parametrize("name", ["impulse_noise", "pixelate", "spatter"])
+@pytest.mark.parametrize("name", ["impulse_noise", "pixelate", "spatter", "gaussian_noise", "shot_noise",
+                                  "speckle_noise"])
 def test_uint8_fast_paths_equal_the_float_path_at_every_severity(name):
     assert CORRUPTIONS.get(name).apply_uint8 is not None
     x = rand_uint8((200, 3, 32, 32), seed=11)  # more than one block of work
@@ -273,3 +274,39 @@ def test_uint8_fast_paths_equal_the_float_path_at_every_severity(name):
     f = corrupt_all_severities(x.double() / 255, name, SEVERITIES, seed=4)
     for s in SEVERITIES:
         assert torch.equal(u[s], (f[s] * 255).to(torch.uint8)), s
+
+
+def test_corruptions_marked_deterministic_never_touch_their_generator():
+    x = rand_uint8((3, 3, 16, 16), seed=5).double() / 255
+    marked = [name for name in CORRUPTIONS.names() if CORRUPTIONS.get(name).deterministic]
+    assert {"defocus_blur", "gaussian_blur", "contrast", "pixelate", "jpeg_compression"} <= set(marked)
+    for name in marked:
+        generator = torch.Generator().manual_seed(0)
+        before = generator.get_state()
+        for s in SEVERITIES:
+            CORRUPTIONS.get(name)(x, s, generator)
+        assert torch.equal(generator.get_state(), before), name
+    generator = torch.Generator().manual_seed(0)  # the check can fail: a random one moves it
+    before = generator.get_state()
+    CORRUPTIONS.get("gaussian_noise")(x, 1, generator)
+    assert not torch.equal(generator.get_state(), before)
+
+
+@pytest.mark.parametrize("name", ["gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "spatter",
+                                  "defocus_blur", "contrast", "pixelate"])
+def test_blocks_on_two_threads_give_the_serial_bytes(name):
+    from prunability.corruptions import apply
+
+    x = rand_uint8((300, 3, 32, 32), seed=12)  # 4 blocks of work
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert apply.block_workers(CORRUPTIONS.get(name), x, 4) == 1
+        serial = corrupt_all_severities(x, name, SEVERITIES, seed=6)
+        torch.set_num_threads(2)
+        assert apply.block_workers(CORRUPTIONS.get(name), x, 4) == 2
+        threaded = corrupt_all_severities(x, name, SEVERITIES, seed=6)
+    finally:
+        torch.set_num_threads(before)
+    for s in SEVERITIES:
+        assert torch.equal(threaded[s], serial[s]), s

@@ -10,11 +10,13 @@ from functools import lru_cache
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 
 from prunability.corruptions import motion
 from prunability.corruptions.registry import register_corruption
 from prunability.corruptions.resample import clipped_zoom, symmetric_index, zoom_matrix
 
+SCIPY_TAPS = 12  # correlate2d: above this many taps scipy's C loop beats torch's weighted sum
 TRUNCATE = 4.0  # skimage.filters.gaussian's default, passed on to scipy.ndimage
 
 
@@ -91,7 +93,8 @@ def disk_kernel(radius: float, alias_blur: float) -> np.ndarray:
     return kernel[trim:17 - trim, trim:17 - trim]
 
 
-@register_corruption("defocus_blur", "blur", ((0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (1, 0.2), (1.5, 0.1)))
+@register_corruption("defocus_blur", "blur", ((0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (1, 0.2), (1.5, 0.1)),
+                     deterministic=True)
 def defocus_blur(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
     """Convolve each channel with an anti-aliased disk (out-of-focus lens).
 
@@ -101,12 +104,33 @@ def defocus_blur(x: torch.Tensor, param: tuple[float, float], generator: torch.G
     edge pixel, BORDER_REFLECT_101 = torch's 'reflect'), then clipped.
     Deterministic: ``generator`` is unused.
     """
-    kernel = torch.as_tensor(disk_kernel(*param), dtype=x.dtype, device=x.device)
+    return correlate2d(x, disk_kernel(*param)).clamp_(0.0, 1.0)
+
+
+def correlate2d(x: torch.Tensor, kernel: np.ndarray) -> torch.Tensor:
+    """``cv2.filter2D(x, -1, kernel)`` of every image and channel (square odd kernel, anchor at
+    the centre, BORDER_REFLECT_101 = torch's 'reflect'), not clipped.
+
+    As OpenCV's direct filter sums it: the nonzero taps in raster order, each product
+    rounded, then added (``s += k * x``, no fused multiply-add) -- a weighted sum of
+    shifted views in ``x``'s dtype. On 32 x 32 CIFAR images 5-10x faster than the float64
+    ``conv2d`` it replaces (im2col and a GEMM), whose sums ran in the GEMM's order; the two
+    differ by float rounding only (below 1e-15). On the CPU, kernels of more than
+    ``SCIPY_TAPS`` taps go to ``scipy.ndimage.correlate`` (mode 'mirror' = REFLECT_101),
+    which sums the same products in the same order in one C loop (measured 2x faster at
+    5 x 5, equal bit for bit; it skips taps below 2.2e-16, which move no float64 sum of
+    pixels in [0, 1] that the tests found)."""
+    if x.device.type == "cpu" and x.dtype == torch.float64 and np.count_nonzero(kernel) > SCIPY_TAPS:
+        weights = kernel.astype(np.float64)[None, None]
+        return torch.from_numpy(ndimage.correlate(x.contiguous().numpy(), weights, mode="mirror"))
     r = kernel.shape[0] // 2
-    c = x.shape[1]
+    h, w = x.shape[-2:]
     padded = F.pad(x, (r, r, r, r), mode="reflect")
-    weight = kernel.expand(c, 1, *kernel.shape)
-    return F.conv2d(padded, weight, groups=c).clamp_(0.0, 1.0)
+    out = torch.zeros_like(x)
+    for (i, j), weight in np.ndenumerate(kernel.astype(np.float64)):
+        if weight:
+            out += padded[..., i:i + h, j:j + w] * weight
+    return out
 
 
 def shuffle_pixels(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
@@ -173,7 +197,8 @@ def motion_blur(x: torch.Tensor, param: tuple[float, float], generator: torch.Ge
 ZOOM_STOPS = (1.06, 1.11, 1.16, 1.21, 1.26)
 
 
-@register_corruption("zoom_blur", "blur", tuple(tuple(np.arange(1, stop, 0.01).tolist()) for stop in ZOOM_STOPS))
+@register_corruption("zoom_blur", "blur", tuple(tuple(np.arange(1, stop, 0.01).tolist()) for stop in ZOOM_STOPS),
+                     deterministic=True)
 def zoom_blur(x: torch.Tensor, factors: tuple[float, ...], generator: torch.Generator) -> torch.Tensor:
     """Average the image with zoomed-in copies of its centre (zooming during exposure).
 
@@ -215,7 +240,7 @@ def _zoom_sum_operator(h: int, w: int, factors: tuple[float, ...], device: str) 
     return total.to(device=device, dtype=torch.float32).contiguous()
 
 
-@register_corruption("gaussian_blur", "blur", (0.4, 0.6, 0.7, 0.8, 1.0))
+@register_corruption("gaussian_blur", "blur", (0.4, 0.6, 0.7, 0.8, 1.0), deterministic=True)
 def gaussian_blur(x: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
     """Gaussian blur of each channel, as ``skimage.filters.gaussian(x, sigma)``.
 

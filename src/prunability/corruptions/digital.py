@@ -44,7 +44,7 @@ def sequential_channel_mean(x: torch.Tensor) -> torch.Tensor:
     return (total / (h * w)).reshape(n, c, 1, 1)
 
 
-@register_corruption("contrast", "digital", (0.75, 0.5, 0.4, 0.3, 0.15))
+@register_corruption("contrast", "digital", (0.75, 0.5, 0.4, 0.3, 0.15), deterministic=True)
 def contrast(x: torch.Tensor, factor: float, generator: torch.Generator) -> torch.Tensor:
     """Shrink every pixel toward the image mean: ``clip((x - m) * factor + m, 0, 1)``.
 
@@ -128,7 +128,8 @@ def _pixelate_uint8(x: torch.Tensor, factor: float, generator: torch.Generator) 
     return pil_box_resize_8bit(small, h, w).to(torch.uint8)
 
 
-@register_corruption("pixelate", "digital", (0.95, 0.9, 0.85, 0.75, 0.65), uint8=_pixelate_uint8)
+@register_corruption("pixelate", "digital", (0.95, 0.9, 0.85, 0.75, 0.65), uint8=_pixelate_uint8,
+                     deterministic=True)
 def pixelate(x: torch.Tensor, factor: float, generator: torch.Generator) -> torch.Tensor:
     """Shrink by ``factor`` and enlarge back, both with PIL's BOX filter -- PIL's pixels exactly.
 
@@ -146,7 +147,7 @@ def pixelate(x: torch.Tensor, factor: float, generator: torch.Generator) -> torc
     return pil_box_resize_8bit(small, h, w).to(x.dtype) / 255
 
 
-@register_corruption("jpeg_compression", "digital", (80, 65, 58, 50, 40))
+@register_corruption("jpeg_compression", "digital", (80, 65, 58, 50, 40), deterministic=True)
 def jpeg_compression(x: torch.Tensor, quality: int, generator: torch.Generator) -> torch.Tensor:
     """Encode as JPEG at ``quality`` and decode (block and ringing artefacts).
 
@@ -167,7 +168,7 @@ def jpeg_compression(x: torch.Tensor, quality: int, generator: torch.Generator) 
     return decoded.to(device=x.device, dtype=x.dtype) / 255
 
 
-@register_corruption("saturate", "digital", ((0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1), (2.5, 0.2)))
+@register_corruption("saturate", "digital", ((0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1), (2.5, 0.2)), deterministic=True)
 def saturate(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
     """Scale and shift the HSV saturation: ``S = clip(S * a + b, 0, 1)``.
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from prunability.corruptions.poisson import poisson
-from prunability.corruptions.registry import register_corruption
+from prunability.corruptions.poisson import MAX_RATE, levels_from_uniforms, poisson
+from prunability.corruptions.registry import TwoStep, register_corruption
 
 
 def standard_normal(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -24,18 +24,58 @@ def standard_normal(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor
     return eps.to(x.dtype)
 
 
-@register_corruption("gaussian_noise", "noise", (0.04, 0.06, 0.08, 0.09, 0.10))
-def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
+def _unit(x_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 -> float64 in [0, 1], as ``apply.to_unit_float`` (by way of float32, exact)."""
+    return x_uint8.to(torch.float32).to(torch.float64) / 255
+
+
+def _truncate(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] -> uint8 as ``apply.to_uint8`` (``np.uint8(x * 255)``, truncating)."""
+    return (x.clamp(0.0, 1.0) * 255).to(torch.uint8)
+
+
+def _draw_normal(x: torch.Tensor, param, generator: torch.Generator) -> torch.Tensor:
+    """The N(0, 1) draws of ``standard_normal`` for uint8 images, kept in float32."""
+    return torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+
+
+def _draw_uniform(x: torch.Tensor, param, generator: torch.Generator) -> torch.Tensor:
+    return torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+
+
+def _gaussian_noise_finish(x: torch.Tensor, sigma: float, eps: torch.Tensor) -> torch.Tensor:
+    return _truncate(gaussian_noise(_unit(x), sigma, None, eps=eps.to(torch.float64)))
+
+
+@register_corruption("gaussian_noise", "noise", (0.04, 0.06, 0.08, 0.09, 0.10),
+                     uint8=TwoStep(_draw_normal, _gaussian_noise_finish))
+def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator,
+                   eps: torch.Tensor | None = None) -> torch.Tensor:
     """Additive i.i.d. Gaussian noise: ``clip(x + sigma * eps, 0, 1)``, eps ~ N(0, 1).
 
     make_cifar_c.py: ``np.clip(x + np.random.normal(size=x.shape, scale=c), 0, 1)``
     with c = 0.04, 0.06, .08, .09, .10 for severities 1..5. One draw per pixel
-    and channel, from ``generator`` (which must live on ``x.device``).
+    and channel, from ``generator`` (which must live on ``x.device``), or ``eps``
+    when given (the uint8 path draws first, see ``registry.TwoStep``).
     """
-    return (x + sigma * standard_normal(x, generator)).clamp_(0.0, 1.0)
+    eps = standard_normal(x, generator) if eps is None else eps
+    return (x + sigma * eps).clamp_(0.0, 1.0)
 
 
-@register_corruption("shot_noise", "noise", (500, 250, 100, 75, 50))
+def _draw_shot(x: torch.Tensor, rate: float, generator: torch.Generator) -> torch.Tensor:
+    """The draws of ``poisson`` on 8-bit levels: one float64 uniform per value (or, above
+    ``MAX_RATE``, torch's Poisson counts themselves)."""
+    if 0 < rate <= MAX_RATE:
+        return torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float64)
+    return torch.poisson(_unit(x) * rate, generator=generator)
+
+
+def _shot_noise_finish(x: torch.Tensor, rate: float, drawn: torch.Tensor) -> torch.Tensor:
+    counts = levels_from_uniforms(x.long(), rate, drawn) if 0 < rate <= MAX_RATE else drawn
+    return _truncate((counts / rate).clamp_(0.0, 1.0))
+
+
+@register_corruption("shot_noise", "noise", (500, 250, 100, 75, 50), uint8=TwoStep(_draw_shot, _shot_noise_finish))
 def shot_noise(x: torch.Tensor, rate: float, generator: torch.Generator) -> torch.Tensor:
     """Poisson (photon-count) noise: ``clip(Poisson(x * rate) / rate, 0, 1)``.
 
@@ -47,13 +87,13 @@ def shot_noise(x: torch.Tensor, rate: float, generator: torch.Generator) -> torc
     return (poisson(x, rate, generator) / rate).clamp_(0.0, 1.0)
 
 
-def _impulse_noise_uint8(x: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:
-    """``impulse_noise`` on uint8 images: the same draws, 0 or 255 where hit, else the pixel."""
-    u = torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+def _impulse_noise_finish(x: torch.Tensor, amount: float, u: torch.Tensor) -> torch.Tensor:
+    """``impulse_noise`` on uint8 images given its uniforms: 0 or 255 where hit, else the pixel."""
     return torch.where(u < amount, (u < amount / 2).to(torch.uint8) * 255, x)
 
 
-@register_corruption("impulse_noise", "noise", (0.01, 0.02, 0.03, 0.05, 0.07), uint8=_impulse_noise_uint8)
+@register_corruption("impulse_noise", "noise", (0.01, 0.02, 0.03, 0.05, 0.07),
+                     uint8=TwoStep(_draw_uniform, _impulse_noise_finish))
 def impulse_noise(x: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:
     """Salt-and-pepper noise: a fraction ``amount`` of the values set to 0 or 1 (even odds).
 
@@ -69,11 +109,19 @@ def impulse_noise(x: torch.Tensor, amount: float, generator: torch.Generator) ->
     return torch.where(u < amount, (u < amount / 2).to(x.dtype), x)
 
 
-@register_corruption("speckle_noise", "noise", (0.06, 0.1, 0.12, 0.16, 0.2))
-def speckle_noise(x: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
+def _speckle_noise_finish(x: torch.Tensor, sigma: float, eps: torch.Tensor) -> torch.Tensor:
+    return _truncate(speckle_noise(_unit(x), sigma, None, eps=eps.to(torch.float64)))
+
+
+@register_corruption("speckle_noise", "noise", (0.06, 0.1, 0.12, 0.16, 0.2),
+                     uint8=TwoStep(_draw_normal, _speckle_noise_finish))
+def speckle_noise(x: torch.Tensor, sigma: float, generator: torch.Generator,
+                  eps: torch.Tensor | None = None) -> torch.Tensor:
     """Multiplicative Gaussian noise: ``clip(x + x * sigma * eps, 0, 1)``, eps ~ N(0, 1).
 
     make_cifar_c.py: ``np.clip(x + x * np.random.normal(size=x.shape, scale=c), 0, 1)``
     with c = .06, .1, .12, .16, .2 for severities 1..5 (one of the 4 extras).
+    ``eps``: the N(0, 1) draws when made beforehand (as ``gaussian_noise``).
     """
-    return (x + x * (sigma * standard_normal(x, generator))).clamp_(0.0, 1.0)
+    eps = standard_normal(x, generator) if eps is None else eps
+    return (x + x * (sigma * eps)).clamp_(0.0, 1.0)

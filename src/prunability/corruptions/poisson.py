@@ -51,8 +51,13 @@ def quantized_levels(x: torch.Tensor) -> torch.Tensor | None:
 
 def poisson_of_levels(levels: torch.Tensor, rate: float, generator: torch.Generator) -> torch.Tensor:
     """Poisson((levels / 255) * rate) draws (float64, the shape of ``levels``), one uniform each."""
-    cdf, guide = _tables(float(rate), str(levels.device))
     u = torch.rand(levels.shape, generator=generator, device=levels.device, dtype=torch.float64)
+    return levels_from_uniforms(levels, rate, u)
+
+
+def levels_from_uniforms(levels: torch.Tensor, rate: float, u: torch.Tensor) -> torch.Tensor:
+    """``poisson_of_levels`` given its float64 uniforms ``u`` (the shape of ``levels``)."""
+    cdf, guide = _tables(float(rate), str(levels.device))
     # torch.gather, not advanced indexing: several times faster on the CPU.
     slot = levels.reshape(-1) * (BUCKETS + 1) + (u.view(-1) * BUCKETS).long()
     k = guide.view(-1).gather(0, slot)
@@ -87,4 +92,4 @@ def poisson(x: torch.Tensor, rate: float, generator: torch.Generator) -> torch.T
     return poisson_of_levels(levels, rate, generator).to(x.dtype)
 
 
-__all__ = ["BUCKETS", "poisson", "poisson_of_levels", "quantized_levels"]
+__all__ = ["BUCKETS", "MAX_RATE", "levels_from_uniforms", "poisson", "poisson_of_levels", "quantized_levels"]

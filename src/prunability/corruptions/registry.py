@@ -77,6 +77,9 @@ class Corruption:
     # Optional fast path on uint8 images (0..255 in, uint8 out) that gives exactly what ``apply``
     # followed by the uint8 truncation gives, drawing the same random numbers in the same order.
     apply_uint8: CorruptionFn | None = None
+    # True when ``apply`` never touches its generator: then blocks of images may run concurrently
+    # (``apply._apply``) and give the same result (tests check that the generator is left untouched).
+    deterministic: bool = False
 
     def __post_init__(self) -> None:
         if self.group not in GROUPS:
@@ -100,18 +103,37 @@ class Corruption:
         return self.apply(x, self.param(severity), generator, **taken)
 
 
+@dataclass(frozen=True)
+class TwoStep:
+    """A uint8 path split at its random draws, so that blocks can overlap (``apply._apply``).
+
+    ``draw(x, param, generator)`` makes every random draw the corruption needs for the
+    block ``x`` -- the same draws in the same order as the one-step path -- and depends
+    on ``x``'s shape, dtype and device only; ``finish(x, param, drawn)`` computes the
+    uint8 result from them without touching the generator. Called as a whole it is the
+    one-step uint8 path: ``finish(x, param, draw(x, param, generator))``.
+    """
+
+    draw: Callable[[torch.Tensor, Any, torch.Generator], Any]
+    finish: Callable[[torch.Tensor, Any, Any], torch.Tensor]
+
+    def __call__(self, x: torch.Tensor, param: Any, generator: torch.Generator) -> torch.Tensor:
+        return self.finish(x, param, self.draw(x, param, generator))
+
+
 CORRUPTIONS: Registry[Corruption] = Registry("corruption")
 
 
 def register_corruption(name: str, group: str, params: tuple[Any, ...], options: tuple[str, ...] = (),
-                        uint8: CorruptionFn | None = None) -> Callable[[CorruptionFn], CorruptionFn]:
+                        uint8: CorruptionFn | None = None, deterministic: bool = False) -> Callable[[CorruptionFn], CorruptionFn]:
     """Decorator: register ``fn`` as corruption ``name``; returns ``fn`` unchanged.
 
     ``@register_corruption("contrast", "digital", (0.75, 0.5, 0.4, 0.3, 0.15))``
     """
 
     def add(fn: CorruptionFn) -> CorruptionFn:
-        CORRUPTIONS.register(name)(Corruption(name, group, tuple(params), fn, tuple(options), uint8))
+        CORRUPTIONS.register(name)(Corruption(name, group, tuple(params), fn, tuple(options), uint8,
+                                                     deterministic))
         return fn
 
     return add

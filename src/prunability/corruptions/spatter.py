@@ -23,7 +23,7 @@ from prunability.corruptions import opencv
 from prunability.corruptions.blur import gaussian_filter2d
 from prunability.corruptions.color import to_channels
 from prunability.corruptions.noise import standard_normal
-from prunability.corruptions.registry import register_corruption
+from prunability.corruptions.registry import TwoStep, register_corruption
 
 WATER = (175 / 255, 238 / 255, 238 / 255)  # pale turquoise (r, g, b)
 MUD = (63 / 255, 42 / 255, 20 / 255)  # mud brown
@@ -78,7 +78,13 @@ def liquid_layer(x: torch.Tensor, loc: float, scale: float, sigma: float, thresh
     """N(loc, scale) per pixel, Gaussian-smoothed (skimage's ``gaussian``: nearest borders,
     truncate 4), zeroed below ``threshold``: N x 1 x H x W in float64."""
     template = torch.empty((x.shape[0], 1, *x.shape[-2:]), dtype=torch.float64, device=x.device)
-    liquid = loc + scale * standard_normal(template, generator)  # float32 draws, see noise.standard_normal
+    eps = standard_normal(template, generator)  # float32 draws, see noise.standard_normal
+    return liquid_from_normals(eps, loc, scale, sigma, threshold)
+
+
+def liquid_from_normals(eps: torch.Tensor, loc: float, scale: float, sigma: float, threshold: float) -> torch.Tensor:
+    """``liquid_layer`` given its N(0, 1) draws ``eps`` (N x 1 x H x W, float32 values)."""
+    liquid = loc + scale * eps.to(torch.float64)
     liquid = gaussian_filter2d(liquid, sigma)
     return torch.where(liquid < threshold, torch.zeros_like(liquid), liquid)
 
@@ -90,19 +96,25 @@ def _mud(x: torch.Tensor, liquid: torch.Tensor, threshold: float, intensity: flo
     return (x * (1 - m) + m * colour).clamp_(0.0, 1.0)
 
 
-def _spatter_uint8(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
-    """``spatter`` on uint8 images: the same draws and bytes, water without the float64 round trip."""
+def _draw_spatter(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
+    """The only draws of spatter: ``liquid_layer``'s N(0, 1) values, N x 1 x H x W float32."""
+    return torch.randn((x.shape[0], 1, *x.shape[-2:]), generator=generator, device=x.device, dtype=torch.float32)
+
+
+def _spatter_finish(x: torch.Tensor, param: tuple, eps: torch.Tensor) -> torch.Tensor:
+    """``spatter`` on uint8 images given its draws: the same bytes, water without the float64 round trip."""
     loc, scale, sigma, threshold, intensity, mud = param
-    liquid = liquid_layer(x, loc, scale, sigma, threshold, generator)
+    liquid = liquid_from_normals(eps, loc, scale, sigma, threshold)
     if mud:
-        return (_mud(x.to(torch.float64) / 255, liquid, threshold, intensity) * 255).to(torch.uint8)
+        unit = x.to(torch.float32).to(torch.float64) / 255  # exact; torch's uint8 -> float64 cast is slow
+        return (_mud(unit, liquid, threshold, intensity) * 255).to(torch.uint8)
     return water_levels(x.to(torch.float32), liquid, intensity).to(torch.uint8)
 
 
 @register_corruption("spatter", "weather", (
     (0.62, 0.1, 0.7, 0.7, 0.5, 0), (0.65, 0.1, 0.8, 0.7, 0.5, 0), (0.65, 0.3, 1, 0.69, 0.5, 0),
     (0.65, 0.1, 0.7, 0.69, 0.6, 1), (0.65, 0.1, 0.5, 0.68, 0.6, 1),
-), uint8=_spatter_uint8)
+), uint8=TwoStep(_draw_spatter, _spatter_finish))
 def spatter(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
     """Water drops (severities 1-3) or mud (4-5) on the lens.
 

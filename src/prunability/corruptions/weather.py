@@ -139,7 +139,7 @@ def fog(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator)
     return ((x + amount * layer) * peak / (peak + amount)).clamp_(0.0, 1.0)
 
 
-@register_corruption("brightness", "weather", (0.05, 0.1, 0.15, 0.2, 0.3))
+@register_corruption("brightness", "weather", (0.05, 0.1, 0.15, 0.2, 0.3), deterministic=True)
 def brightness(x: torch.Tensor, shift: float, generator: torch.Generator) -> torch.Tensor:
     """Brighten: add ``shift`` to the HSV value channel, clipped, hue and saturation kept.
 
