@@ -125,7 +125,8 @@ CORRUPTIONS: Registry[Corruption] = Registry("corruption")
 
 
 def register_corruption(name: str, group: str, params: tuple[Any, ...], options: tuple[str, ...] = (),
-                        uint8: CorruptionFn | None = None, deterministic: bool = False) -> Callable[[CorruptionFn], CorruptionFn]:
+                        uint8: CorruptionFn | None = None,
+                        deterministic: bool = False) -> Callable[[CorruptionFn], CorruptionFn]:
     """Decorator: register ``fn`` as corruption ``name``; returns ``fn`` unchanged.
 
     ``@register_corruption("contrast", "digital", (0.75, 0.5, 0.4, 0.3, 0.15))``
