@@ -107,8 +107,8 @@ def cifar_context(config, samples: int, depth: int, width: float):
     def make(measures):
         return MeasureContext(
             model=copy.deepcopy(model), init_model=copy.deepcopy(init), x_train=x, y_train=y, config=measures,
-            pruning=config.pruning, history=history, milestones={0.1: 500, 0.01: 1000}, train_size=50_000,
-            train_batch_size=64,
+            pruning=config.pruning, seed=0, batch_size=config.evaluation.batch_size, history=history,
+            milestones={0.1: 500, 0.01: 1000}, train_size=50_000, train_batch_size=64,
         )
 
     return make, sum(p.numel() for p in model.parameters())

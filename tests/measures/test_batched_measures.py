@@ -72,7 +72,7 @@ def test_every_architecture_batches_its_folded_net(hparams, shape):
     g = torch.Generator().manual_seed(3)
     draws = [gaussian_noise(params, 0.05, g) for _ in range(5)]
     assert vmappable(model)
-    one = evaluate_perturbed(model, x, y, draws, draws_per_pass=1)
+    one = evaluate_perturbed(model, x, y, draws, draws_per_pass=1, batch_size=1024)
     many = evaluate_perturbed(model, x, y, draws, draws_per_pass=2, batch_size=30)
     assert many.accuracies == one.accuracies
     assert many.losses == pytest.approx(one.losses, rel=1e-5)
@@ -85,7 +85,7 @@ def test_a_model_in_training_mode_takes_the_loop(trained_nin_bn):
     draws = [gaussian_noise(params, 0.02, torch.Generator().manual_seed(k)) for k in range(3)]
     a, b = copy.deepcopy(model).train(), copy.deepcopy(model).train()
     assert not vmappable(a) and vmappable(model)
-    batched = evaluate_perturbed(a, x, y, draws, draws_per_pass=3)
-    loop = evaluate_perturbed(b, x, y, draws, draws_per_pass=1)
+    batched = evaluate_perturbed(a, x, y, draws, draws_per_pass=3, batch_size=1024)
+    loop = evaluate_perturbed(b, x, y, draws, draws_per_pass=1, batch_size=1024)
     assert batched == loop
     assert not torch.equal(a.net[1].running_mean, model.net[1].running_mean)  # the loop ran, statistics moved

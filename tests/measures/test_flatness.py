@@ -26,9 +26,9 @@ def test_zero_noise_keeps_clean_accuracy_and_weights(trained_mlp):
     model, _, x, y = trained_mlp
     before = copy.deepcopy(model.state_dict())
     directions = NoiseDirections.draw(list(model.parameters()), 2, torch.Generator().manual_seed(0))
-    acc = mean_noisy_accuracy(model, x, y, 0.0, directions)
+    acc = mean_noisy_accuracy(model, x, y, 0.0, directions, batch_size=1024)
     assert acc == pytest.approx(evaluate(model, x, y, 1024).accuracy, abs=1e-7)
-    assert mean_noisy_accuracy(model, x, y, 0.3, directions) < acc
+    assert mean_noisy_accuracy(model, x, y, 0.3, directions, batch_size=1024) < acc
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
 
@@ -36,7 +36,7 @@ def test_zero_noise_keeps_clean_accuracy_and_weights(trained_mlp):
 def test_bisection_reaches_the_target_accuracy_drop(trained_mlp):
     model, _, x, y = trained_mlp
     search = noise_for_accuracy_drop(
-        model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0, generator=torch.Generator().manual_seed(0),
+        model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0, generator=torch.Generator().manual_seed(0), batch_size=1024
     )
     # Full bisection: the drop one resolution step either side of σ' brackets the target.
     above = [d for s, d in search.trace if s > search.scale]

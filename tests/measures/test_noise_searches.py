@@ -45,7 +45,7 @@ def one_hot_data():
 
 def search(model, x, y, **kw):
     return noise_for_accuracy_drop(model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0,
-                                   generator=torch.Generator().manual_seed(0), **kw)
+                                   generator=torch.Generator().manual_seed(0), batch_size=1024, **kw)
 
 
 @pytest.mark.parametrize("a", [1.0, 0.5])
@@ -95,7 +95,7 @@ def test_pac_bayes_bounds_from_sigma(make_plain, make_context):
 def test_sharpness_radius_is_half_the_weight(make_plain, make_context):
     x, y = one_hot_data()
     found = box_for_accuracy_drop(one_hot_model(make_plain, 1.0), x, y, target_drop=0.1, steps=12, ascent_steps=5,
-                                  alpha_max=2.0)
+                                  alpha_max=2.0, batch_size=1024)
     # 12 log-scale steps over 20 octaves resolve α' to a factor 2^(20/2^12) (0.34 %).
     assert found.bracketed and found.scale == pytest.approx(0.5, rel=2 ** (20 / 2**12) - 1)
     ctx = make_context(one_hot_model(make_plain, 1.0), None, x, y)
@@ -120,7 +120,7 @@ def test_ascent_raises_the_loss_and_stays_in_the_box(trained_mlp, eps):
     clean = [p.detach().clone() for p in model.parameters()]
     radii = box_radii(clean, 0.02, eps)
     g = torch.Generator().manual_seed(0)
-    u = worst_case_perturbation(model, x, y, radii, steps=5, start=uniform_start(clean, g))
+    u = worst_case_perturbation(model, x, y, radii, steps=5, start=uniform_start(clean, g), batch_size=1024)
     for d, r in zip(u, radii):
         assert (d.abs() <= r * (1 + 1e-6)).all()
     random_u = [(torch.rand(r.shape, generator=g) * 2 - 1) * r for r in radii]

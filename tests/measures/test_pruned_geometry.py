@@ -43,7 +43,7 @@ def test_per_sample_geometry_equals_what_features_computes(trained_nin_bn, digit
     sets, y = two_test_sets(digits), digits.split.y_test
     out = evaluate_model(model, sets, y, {"method": "m", "schedule": "one_shot", "sparsity": 0.5}, ctx(256))
     for (corruption, severity, x), frame in zip(sets, out.samples):
-        expected = sample_geometry(penultimate(model, x), y)
+        expected = sample_geometry(penultimate(model, x, batch_size=1024), y)
         assert (frame["corruption"] == corruption).all() and (frame["severity"] == severity).all()
         for column, values in [("feature_norm", expected.length), ("true_angle", expected.true_angle),
                                ("angular_margin", expected.angular_margin)]:

@@ -62,14 +62,14 @@ def test_common_random_numbers_make_the_accuracy_monotone_in_sigma(make_plain):
     params = list(model.parameters())
     sigmas = torch.linspace(0.50, 0.60, 41).tolist()  # around σ' = 0.552 of a drop of 0.1
     fixed = NoiseDirections.draw(params, 10, torch.Generator().manual_seed(0))
-    crn = [mean_noisy_accuracy(model, x, y, s, fixed) for s in sigmas]
+    crn = [mean_noisy_accuracy(model, x, y, s, fixed, batch_size=1024) for s in sigmas]
     assert all(a >= b for a, b in zip(crn, crn[1:])) and crn[0] > crn[-1]
     g = torch.Generator().manual_seed(0)
-    redrawn = [mean_noisy_accuracy(model, x, y, s, NoiseDirections.draw(params, 10, g)) for s in sigmas]
+    redrawn = [mean_noisy_accuracy(model, x, y, s, NoiseDirections.draw(params, 10, g), batch_size=1024) for s in sigmas]
     assert any(a < b for a, b in zip(redrawn, redrawn[1:]))
     # Along the search itself: ordered by σ, the drops never decrease.
     found = noise_for_accuracy_drop(model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0,
-                                    generator=torch.Generator().manual_seed(0))
+                                    generator=torch.Generator().manual_seed(0), batch_size=1024)
     drops = [d for _, d in sorted(found.trace)]
     assert all(a <= b for a, b in zip(drops, drops[1:]))
 
@@ -81,7 +81,7 @@ def test_batched_draws_equal_one_pass_per_draw(fixture, request):
     g = torch.Generator().manual_seed(3)
     draws = [gaussian_noise(params, 0.05, g) for _ in range(7)]
     before = [p.clone() for p in params]
-    one = evaluate_perturbed(model, x, y, draws, draws_per_pass=1)
+    one = evaluate_perturbed(model, x, y, draws, draws_per_pass=1, batch_size=1024)
     # Groups of 3 draws (the last one short) and small image chunks, not a divisor of N.
     many = evaluate_perturbed(model, x, y, draws, draws_per_pass=3, batch_size=200)
     assert many.accuracies == one.accuracies
@@ -97,10 +97,10 @@ def test_batched_search_equals_unbatched_search(trained_nin_bn):
     def search(draws_per_pass):
         return noise_for_accuracy_drop(model, x, y, target_drop=0.1, samples=5, steps=10, sigma_max=2.0,
                                        generator=torch.Generator().manual_seed(0), draws_per_pass=draws_per_pass,
-                                       magnitude_eps=1e-3)
+                                       magnitude_eps=1e-3, batch_size=1024)
 
     assert search(4).trace == search(1).trace
-    increase = [mean_loss_increase(model, x, y, 0.1, 5, torch.Generator().manual_seed(0), draws_per_pass=d) for d in (4, 1)]
+    increase = [mean_loss_increase(model, x, y, 0.1, 5, torch.Generator().manual_seed(0), draws_per_pass=d, batch_size=1024) for d in (4, 1)]
     assert increase[0] == pytest.approx(increase[1], rel=1e-5) and increase[0] > 0 and math.isfinite(increase[0])
 
 
@@ -120,11 +120,11 @@ def test_subsets_batched_equal_unbatched_and_estimate_the_full_accuracy(trained_
     g = torch.Generator().manual_seed(1)
     draws = [gaussian_noise(params, 0.08, g) for _ in range(9)]
     subsets = image_subsets(len(x), 9, 50, g)
-    one = evaluate_perturbed(model, x, y, draws, draws_per_pass=1, subsets=subsets)
+    one = evaluate_perturbed(model, x, y, draws, draws_per_pass=1, subsets=subsets, batch_size=1024)
     many = evaluate_perturbed(model, x, y, draws, draws_per_pass=4, batch_size=64, subsets=subsets)
     assert many.accuracies == one.accuracies and many.losses == pytest.approx(one.losses, rel=1e-5)
     for k in (0, 8):  # a draw's accuracy is the accuracy of w + u_k on its own images
-        alone = evaluate_perturbed(model, x[subsets[k]], y[subsets[k]], [draws[k]], draws_per_pass=1)
+        alone = evaluate_perturbed(model, x[subsets[k]], y[subsets[k]], [draws[k]], draws_per_pass=1, batch_size=1024)
         assert alone.accuracies[0] == one.accuracies[k]
 
 
@@ -134,7 +134,7 @@ def test_many_draws_on_few_images_find_the_closed_form_sigma(make_plain):
 
     x, y = one_hot_data()
     found = noise_for_accuracy_drop(one_hot_model(make_plain), x, y, target_drop=0.1, samples=400, steps=13,
-                                    sigma_max=2.0, generator=torch.Generator().manual_seed(0), images_per_draw=50)
+                                    sigma_max=2.0, generator=torch.Generator().manual_seed(0), images_per_draw=50, batch_size=1024)
     # 400 draws × 50 samples = 20 full passes' worth: the mean accuracy is within 0.01 of Φ.
     low, high = (1 / (NormalDist().inv_cdf(p) * math.sqrt(2)) for p in (0.91, 0.89))
     assert found.bracketed and low < found.scale < high, found.scale

@@ -36,7 +36,7 @@ def test_one_ascent_step_from_the_centre_goes_to_the_corner_of_the_clean_gradien
     model, _, x, y = trained_mlp
     clean = [p.detach().clone() for p in model.parameters()]
     radii = box_radii(clean, 0.01, None)
-    u = worst_case_perturbation(model, x, y, radii, steps=1, start=centre_start(clean))
+    u = worst_case_perturbation(model, x, y, radii, steps=1, start=centre_start(clean), batch_size=1024)
     params = list(model.parameters())
     loss = torch.nn.functional.cross_entropy(model(as_float(x)), y)
     grads = torch.autograd.grad(loss, params)
@@ -57,8 +57,8 @@ def test_default_perturbation_draws_resolve_the_mean_loss_increase_to_4_percent(
     clean = [p.detach() for p in net.parameters()]
     generator = ctx.generator()
     draws = [relative_noise(clean, cfg.perturbation_relative_size, generator) for _ in range(cfg.perturbation_samples)]
-    base = evaluate_perturbed(net, x, y, [[torch.zeros_like(p) for p in clean]]).losses[0]
-    increase = torch.tensor(evaluate_perturbed(net, x, y, draws).losses, dtype=torch.float64) - base
+    base = evaluate_perturbed(net, x, y, [[torch.zeros_like(p) for p in clean]], batch_size=1024).losses[0]
+    increase = torch.tensor(evaluate_perturbed(net, x, y, draws, batch_size=1024).losses, dtype=torch.float64) - base
     standard_error = increase.std() / len(draws) ** 0.5
     assert 0 < standard_error < 0.04 * increase.mean()
 
@@ -79,5 +79,5 @@ def test_noise_directions_do_not_depend_on_the_number_of_images(trained_nin_bn, 
     monkeypatch.setattr(flatness.NoiseDirections, "draw", classmethod(recording))
     for n in (200, len(x)):
         flatness.noise_for_accuracy_drop(model, x[:n], y[:n], target_drop=0.1, samples=8, steps=1, sigma_max=2.0,
-                                         generator=torch.Generator().manual_seed(0), images_per_draw=32)
+                                         generator=torch.Generator().manual_seed(0), images_per_draw=32, batch_size=1024)
     assert len(seeds) == 2 and seeds[0] == seeds[1]

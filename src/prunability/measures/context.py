@@ -94,8 +94,8 @@ class MeasureContext:
     y_train: torch.Tensor  # int64 N
     config: MeasureConfig
     pruning: PruningConfig  # which tensors count as prunable (prunability)
-    seed: int = 0
-    batch_size: int = 1024  # evaluation batch size (inference only)
+    seed: int
+    batch_size: int  # evaluation batch size (inference only): evaluation.batch_size
     history: pd.DataFrame | None = None  # per-epoch rows: epoch, step, train_loss, ... (train stage)
     milestones: Mapping[float, int | None] | None = None  # target CE -> first step reaching it (None: never)
     train_size: int | None = None  # m, the full training-set size (default: the subset's size)

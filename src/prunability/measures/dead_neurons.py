@@ -32,7 +32,7 @@ class DeadNeuronCounter(DeadReluCounter):
 
 
 @torch.no_grad()
-def dead_neuron_rate_of(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> float:
+def dead_neuron_rate_of(model: nn.Module, x: torch.Tensor, batch_size: int) -> float:
     """Mean over inputs of (#zero ReLU outputs / #ReLU outputs) for uint8 images ``x``.
 
     Works for dense and pruned models alike (the evaluate stage counts it on

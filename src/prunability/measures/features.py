@@ -94,7 +94,7 @@ class HeadCapture:
 
 
 @torch.no_grad()
-def penultimate(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> Penultimate:
+def penultimate(model: nn.Module, x: torch.Tensor, batch_size: int) -> Penultimate:
     """Features f(x) (input of the head), the head's weight rows and bias, for uint8 images ``x``."""
     with HeadCapture(model.net) as capture:
         logits = logits_of(model, x, batch_size)

@@ -114,7 +114,7 @@ def image_subsets(n: int, samples: int, per_draw: int, generator: torch.Generato
     return subsets[:samples]
 
 
-def clean_accuracy(model: torch.nn.Module, x, y, batch_size: int = 1024) -> float:
+def clean_accuracy(model: torch.nn.Module, x, y, batch_size: int) -> float:
     """Training accuracy at the clean weights, counted as the noisy ones are."""
     zero = [[torch.zeros_like(p) for p in model.parameters()]]
     return evaluate_perturbed(model, x, y, zero, batch_size=batch_size).accuracies[0]
@@ -123,7 +123,7 @@ def clean_accuracy(model: torch.nn.Module, x, y, batch_size: int = 1024) -> floa
 @torch.no_grad()
 def mean_noisy_accuracy(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, sigma: float, directions: NoiseDirections,
-    batch_size: int = 1024, magnitude_eps: float | None = None, draws_per_pass: int = 16,
+    batch_size: int, magnitude_eps: float | None = None, draws_per_pass: int = 16,
     subsets: list[torch.Tensor] | None = None,
 ) -> float:
     """Mean training accuracy over the noisy weights w + u_k, u_k the
@@ -141,7 +141,7 @@ def mean_noisy_accuracy(
 
 def noise_for_accuracy_drop(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, target_drop: float, samples: int,
-    steps: int, sigma_max: float, generator: torch.Generator, batch_size: int = 1024,
+    steps: int, sigma_max: float, generator: torch.Generator, batch_size: int,
     magnitude_eps: float | None = None, draws_per_pass: int = 16, images_per_draw: int = 0,
 ) -> ScaleSearch:
     """σ where the mean accuracy drop under ``samples`` draws crosses ``target_drop``,

@@ -60,7 +60,7 @@ def centre_start(params: list[torch.Tensor]) -> list[torch.Tensor]:
 
 def worst_case_perturbation(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, radii: list[torch.Tensor], *, steps: int,
-    start: list[torch.Tensor], batch_size: int = 1024,
+    start: list[torch.Tensor], batch_size: int,
 ) -> list[torch.Tensor]:
     """u with |u| ≤ radii that (approximately) maximizes the training loss of w + u.
 
@@ -76,14 +76,14 @@ def worst_case_perturbation(
     return u
 
 
-def perturbed_accuracy(model: torch.nn.Module, x, y, u: list[torch.Tensor], batch_size: int = 1024) -> float:
+def perturbed_accuracy(model: torch.nn.Module, x, y, u: list[torch.Tensor], batch_size: int) -> float:
     """Training accuracy of w + u (correct count / N); weights unchanged after."""
     return evaluate_perturbed(model, x, y, [u], batch_size=batch_size, draws_per_pass=1).accuracies[0]
 
 
 def box_for_accuracy_drop(
     model: torch.nn.Module, x, y, *, target_drop: float, steps: int, ascent_steps: int, alpha_max: float,
-    magnitude_eps: float | None = None, batch_size: int = 1024,
+    magnitude_eps: float | None = None, batch_size: int,
 ) -> ScaleSearch:
     """α where the worst-case accuracy drop crosses ``target_drop``, by ``steps``
     log-scale bisection steps on [α_max·2^-20, α_max] (``bisection.py``). Every
