@@ -37,6 +37,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 from torch.overrides import TorchFunctionMode
 
+from prunability.data.split import as_float
 from prunability.dnr import RELU_FUNCTIONS
 from prunability.grouped import grouped_forward, grouped_plan
 
@@ -145,6 +146,28 @@ class StackedNetworks:
         self.flat, self.momentum = self.flat[index], self.momentum[index]
         self.buffers = {k: v[index] for k, v in self.buffers.items()}
 
+    @torch.no_grad()
+    def evaluate(self, rows: list[int], x: torch.Tensor, batch_size: int):
+        """Eval-mode logits (m × n × K), ReLU zero counts per input (m × n) and ReLU units per
+        input of the models ``rows`` on ``x``: m × n × C × H × W images (uint8 or float), or
+        1 × n × … that every model sees; ``batch_size`` images per model and pass, as
+        ``evaluation.logits_of`` takes them. Sequential networks only (``plan``)."""
+        index = torch.tensor(rows, dtype=torch.long, device=self.flat.device)
+        params = self.views(self.flat[index])
+        buffers = {k: v[index] for k, v in self.buffers.items()}
+        passes = [self._grouped(self.plan, params, buffers, as_float(x[:, i : i + batch_size]), [], False)
+                  for i in range(0, x.shape[1], batch_size)]
+        return torch.cat([p[0] for p in passes], dim=1), torch.cat([p[1] for p in passes], dim=1), passes[0][2]
+
+    @staticmethod
+    def _sgd(flat, grad, buf, lr, weight_decay, momentum: float) -> None:
+        """torch.optim.SGD's update of every row at once (``lr``, ``weight_decay``: m × 1):
+        d = g + λ θ, b ← μ b + d, θ ← θ − η b (rounding may differ from a lone step's by an ulp)."""
+        d = torch.addcmul(grad, weight_decay, flat)
+        if momentum:
+            d = buf.mul_(momentum).add_(d)
+        flat.addcmul_(lr, d, value=-1)
+
     def _loss(self, params, buffers, x, y, masks):
         tap = _StepTap(masks)
         with tap:
@@ -164,23 +187,23 @@ class StackedNetworks:
         index = None if whole else torch.tensor(rows, dtype=torch.long, device=self.flat.device)
         flat = self.flat if whole else self.flat[index]
         buffers = self.buffers if whole else {k: v[index] for k, v in self.buffers.items()}
-        leaf = flat.detach().requires_grad_()
+        # one leaf per parameter (views of ``flat``): the gradient of a view of one flat leaf would
+        # be assembled in a zero-filled M × N tensor per parameter
+        params = {name: v.detach().requires_grad_() for name, v in self.views(flat).items()}
         with autocast if autocast is not None else contextlib.nullcontext():
             if self.plan is not None:
-                logits, zeros, self.units = self._grouped(self.plan, self.views(leaf), buffers, x, masks)
+                logits, zeros, self.units = self._grouped(self.plan, params, buffers, x, masks)
                 m, b, k = logits.shape
                 losses = F.cross_entropy(logits.reshape(m * b, k).float(), y.reshape(-1), reduction="none")
                 losses = losses.view(m, b).mean(dim=1)
             else:
-                losses, zeros = vmap(self._loss, randomness="error")(self.views(leaf), buffers, x, y, masks)
-        (grad,) = torch.autograd.grad(losses.sum(), leaf)
+                losses, zeros = vmap(self._loss, randomness="error")(params, buffers, x, y, masks)
+        grads = torch.autograd.grad(losses.sum(), list(params.values()))
+        grad = torch.cat([g.reshape(len(flat), -1) for g in grads], dim=1)
         with torch.no_grad():
             buf = self.momentum if whole else self.momentum[index]
-            for i, (eta, lam) in enumerate(zip(lr, weight_decay)):  # torch.optim.SGD's arithmetic, row by row
-                d = grad[i].add(flat[i], alpha=lam) if lam != 0 else grad[i]
-                if momentum:
-                    d = buf[i].mul_(momentum).add_(d)
-                flat[i].add_(d, alpha=-eta)
+            self._sgd(flat, grad, buf, torch.as_tensor(lr, dtype=flat.dtype, device=flat.device).view(-1, 1),
+                      torch.as_tensor(weight_decay, dtype=flat.dtype, device=flat.device).view(-1, 1), momentum)
             if not whole:
                 self.flat[index], self.momentum[index] = flat, buf
                 for k, v in buffers.items():

@@ -234,8 +234,9 @@ class _GroupRun:
         indices = [m.next_index() for m in members]
         x = as_float(torch.stack([m.x[i] for m, i in zip(members, indices)]))
         y = torch.stack([m.y[i] for m, i in zip(members, indices)])
+        lone = as_float(members[0].x[indices[0]])  # a lone model's input, strides too (they set the masks' layout)
         masks = [torch.stack([self._mask(m, shape, strides) for m in members])
-                 for shape, strides in self.stack.dropout_layouts(x[0])]  # a lone model's input, strides too
+                 for shape, strides in self.stack.dropout_layouts(lone)]
         whole = rows == list(range(len(self.stack)))
         autocast = self.precision.autocast(self.device) if self.precision.mixed else None
         lr, weight_decay = (self.lr, self.weight_decay) if whole else (self.lr[rows], self.weight_decay[rows])
