@@ -34,7 +34,8 @@ def context(model, init_model=None, x=None, y=None, *, include_biases=False, inc
     return MeasureContext(
         model=model.eval(),
         init_model=None if init_model is NO_INIT else (init_model if init_model is not None else copy.deepcopy(model)).eval(),
-        x_train=x, y_train=y, config=cfg, pruning=pruning, history=history, milestones=milestones,
+        x_train=x, y_train=y, config=cfg, pruning=pruning, seed=0, batch_size=minimal().evaluation.batch_size,
+        history=history, milestones=milestones,
     )
 
 
