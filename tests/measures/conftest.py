@@ -4,22 +4,20 @@ trained for a few seconds on scikit-learn's bundled digits (real data, offline).
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from builders import hparams, minimal
-from prunability.config import MeasureConfig, dataset_config, schema
+from prunability.config import dataset_config
 from prunability.data.digits import load_digits
 from prunability.data.split import PreparedData, as_float
 from prunability.measures import MEASURES, MeasureContext
 from prunability.models import Classifier, build_model
 from prunability.threads import single_thread
 
-MEASURE_DEFAULTS = {  # the schema defaults of every measure setting
-    key: spec["default"] for key, spec in schema()["properties"]["measures"]["properties"].items() if key != "names"
-}
 
 NO_INIT = object()
 
@@ -28,13 +26,13 @@ def context(model, init_model=None, x=None, y=None, *, include_biases=False, inc
             milestones=None, **measure):
     """A MeasureContext with schema-default settings, overridable by keyword.
     ``init_model=None`` uses a copy of ``model``; ``NO_INIT`` gives a context without one."""
-    cfg = MeasureConfig(names=tuple(MEASURES.names()), **{**MEASURE_DEFAULTS, **measure})
-    pruning = minimal(pruning={"methods": ["global_magnitude"], "sparsities": [0.5], "include_biases": include_biases,
-                               "include_norm": include_norm, "seed": 0}).pruning
+    study = minimal(measures=measure, pruning={"methods": ["global_magnitude"], "sparsities": [0.5],
+                                               "include_biases": include_biases, "include_norm": include_norm, "seed": 0})
+    cfg, pruning = dataclasses.replace(study.measures, names=tuple(MEASURES.names())), study.pruning
     return MeasureContext(
         model=model.eval(),
         init_model=None if init_model is NO_INIT else (init_model if init_model is not None else copy.deepcopy(model)).eval(),
-        x_train=x, y_train=y, config=cfg, pruning=pruning, seed=0, batch_size=minimal().evaluation.batch_size,
+        x_train=x, y_train=y, config=cfg, pruning=pruning, seed=0, batch_size=study.evaluation.batch_size,
         history=history, milestones=milestones,
     )
 

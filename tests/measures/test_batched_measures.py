@@ -7,6 +7,7 @@ import copy
 import pytest
 import torch
 
+from builders import hparams as typed_hparams
 from prunability.measures import compute_measures
 from prunability.measures.flatness import gaussian_noise
 from prunability.measures.folding import fold_batchnorm, folded_classifier
@@ -59,7 +60,7 @@ ARCHITECTURES = [
 @pytest.mark.parametrize("hparams,shape", ARCHITECTURES, ids=[a[0]["architecture"] for a in ARCHITECTURES])
 def test_every_architecture_batches_its_folded_net(hparams, shape):
     torch.manual_seed(0)
-    model = build_model(hparams, shape, 10, torch.zeros(shape[0]), torch.ones(shape[0])).eval()
+    model = build_model(typed_hparams(**hparams), shape, 10, torch.zeros(shape[0]), torch.ones(shape[0])).eval()
     with torch.no_grad():  # non-trivial BatchNorm statistics, so folding matters
         for m in model.modules():
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
