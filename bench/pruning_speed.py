@@ -35,6 +35,7 @@ from torch import nn
 from prunability import config as study_config
 from prunability.data import DATASETS
 from prunability.data.split import PreparedData
+from prunability.hparams import Hyperparameters
 from prunability.models import build_model
 from prunability.pruning import METHODS, ScoringContext, apply_masks_from, prunable_parameters, scoring_batches
 from prunability.pruning.masks import masks_for_sparsities
@@ -46,7 +47,9 @@ SWEEP = [round(0.97 * i / 29, 6) for i in range(30)]  # 30 points, 0 … 0.97
 
 
 def cifar_resnet18(width: float) -> nn.Module:
-    hp = {"architecture": "resnet18", "width": width, "depth": 18, "dropout": 0.0, "batchnorm": True}
+    hp = Hyperparameters.of({"architecture": "resnet18", "depth": 18, "width": width, "dropout": 0.0, "batchnorm": True,
+                             "optimizer": "sgd_momentum", "lr": 0.05, "batch_size": 64, "weight_decay": 0.0,
+                             "train_fraction": 1.0})  # only the architecture's axes shape the network
     return build_model(hp, (3, 32, 32), 10, torch.zeros(3), torch.ones(3)).eval()
 
 
