@@ -19,13 +19,14 @@ from pathlib import Path
 from prunability import config as config_module
 from prunability.layout import Layout
 
-# stage name -> (module under prunability.stages, per-job arguments)
+# stage name -> (module under prunability.stages, per-job arguments); --job is a pruning job's key
+# (pruning_jobs.PruningJob.key, e.g. "snip.at_init"), the {job} wildcard of the prune and evaluate rules
 STAGES = {
     "prepare": ("prepare", []),
     "corrupt": ("corrupt", ["corruption"]),
     "train": ("train", ["model_id"]),
-    "prune": ("prune", ["model_id", "method"]),
-    "evaluate": ("evaluate", ["model_id", "method"]),
+    "prune": ("prune", ["model_id", "job"]),
+    "evaluate": ("evaluate", ["model_id", "job"]),
     "measures": ("measure", ["model_id"]),
     "aggregate": ("aggregate", []),
     "statistics": ("statistics", []),

@@ -68,29 +68,31 @@ class Layout:
     def train_result(self, model_id: str) -> Path:
         return self.model_dir(model_id) / "result.json"
 
-    def pruning_curve(self, model_id: str, method: str) -> Path:
-        return self.base / "pruning" / model_id / f"{method}.parquet"
+    # per model × pruning job: ``job`` is the job key (pruning_jobs.PruningJob.key, e.g. "snip.at_init"),
+    # the {job} wildcard; the registry name of its pruning method is PruningJob.method
+    def pruning_curve(self, model_id: str, job: str) -> Path:
+        return self.base / "pruning" / model_id / f"{job}.parquet"
 
-    def pruned_weights(self, model_id: str, method: str) -> Path:
+    def pruned_weights(self, model_id: str, job: str) -> Path:
         """Weights of the pruned networks that training changed (fine-tuned, trained
         from a pruned initialization, IMP rounds): {schedule: {sparsity: state}}."""
-        return self.base / "pruning" / model_id / f"{method}.weights.pt"
+        return self.base / "pruning" / model_id / f"{job}.weights.pt"
 
-    def masks(self, model_id: str, method: str) -> Path:
-        return self.base / "pruning" / model_id / f"{method}.masks.pt"
+    def masks(self, model_id: str, job: str) -> Path:
+        return self.base / "pruning" / model_id / f"{job}.masks.pt"
 
-    def robustness(self, model_id: str, method: str) -> Path:
-        return self.base / "robustness" / model_id / f"{method}.parquet"
+    def robustness(self, model_id: str, job: str) -> Path:
+        return self.base / "robustness" / model_id / f"{job}.parquet"
 
-    def samples(self, model_id: str, method: str) -> Path:
-        return self.base / "samples" / model_id / f"{method}.parquet"
+    def samples(self, model_id: str, job: str) -> Path:
+        return self.base / "samples" / model_id / f"{job}.parquet"
 
     def measures(self, model_id: str) -> Path:
         return self.base / "measures" / f"{model_id}.parquet"
 
-    def pruned_measures(self, model_id: str, method: str) -> Path:
+    def pruned_measures(self, model_id: str, job: str) -> Path:
         """Dead-neuron rate and feature geometry of every sparsity's model on the clean test set."""
-        return self.base / "pruned_measures" / model_id / f"{method}.parquet"
+        return self.base / "pruned_measures" / model_id / f"{job}.parquet"
 
     # study
     def table(self, name: str) -> Path:
@@ -131,17 +133,17 @@ class Layout:
         return self.base / "summary.md"
 
     # appended: per-job pruning outputs beyond the curve and the masks
-    def dnr(self, model_id: str, method: str) -> Path:
+    def dnr(self, model_id: str, job: str) -> Path:
         """Dynamic dead-neuron rate per epoch of every training run of one prune job."""
-        return self.base / "pruning" / model_id / f"{method}.dnr.parquet"
+        return self.base / "pruning" / model_id / f"{job}.dnr.parquet"
 
-    def stability(self, model_id: str, method: str) -> Path:
+    def stability(self, model_id: str, job: str) -> Path:
         """Instability of the sparse networks of a prune-retrain job's chosen rounds (pruning.imp.instability_rounds)."""
-        return self.base / "pruning" / model_id / f"{method}.stability.parquet"
+        return self.base / "pruning" / model_id / f"{job}.stability.parquet"
 
-    def layer_sparsity(self, model_id: str, method: str) -> Path:
-        """Kept and total entries of every prunable tensor at every sparsity (one model × method)."""
-        return self.base / "pruning" / model_id / f"{method}.layers.parquet"
+    def layer_sparsity(self, model_id: str, job: str) -> Path:
+        """Kept and total entries of every prunable tensor at every sparsity (one model × pruning job)."""
+        return self.base / "pruning" / model_id / f"{job}.layers.parquet"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The pruning jobs of a study: one per model × (method, schedule).
 
 A job's key names its files (``pruning/<model_id>/<key>.parquet``, …) and is
-the ``{method}`` wildcard of the prune and evaluate rules:
+the ``{job}`` wildcard of the prune and evaluate rules and their ``--job`` flag:
 
 - ``<method>``: one-shot pruning of the trained network (plus fine-tuned rows
   when ``pruning.finetune_epochs`` > 0);

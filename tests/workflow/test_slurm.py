@@ -365,7 +365,7 @@ def workflow_rules(where: Path) -> dict:
 def test_every_wildcard_of_every_rule_is_constrained(tmp_path):
     where = workflow_copy(tmp_path / "repo")
     rules = workflow_rules(where)
-    # the last two: method names with a dot, where an unescaped "." would let ";" or "/" through
+    # the last two: job keys with a dot, where an unescaped "." would let ";" or "/" through
     hostile = ["a;b", "../x", "a b", "$(id)", "`id`", "x/y", "", "A'B",
                "global_magnitude;imp_weight_rewind", "snip/at_init"]
     seen = set()
@@ -377,9 +377,9 @@ def test_every_wildcard_of_every_rule_is_constrained(tmp_path):
                 seen.add(name)
                 for value in hostile:
                     assert not re.fullmatch(constraint, value), f"rule {rule}: {{{name}}} accepts {value!r}"
-    assert {"model_id", "method", "corruption"} <= seen
+    assert {"model_id", "job", "corruption"} <= seen
 
-    # A path with a malformed model id or an unknown method matches no rule.
+    # A path with a malformed model id or an unknown job key matches no rule.
     for bad in ["results/tiny/models/NIN_evil/final.pt", "results/tiny/pruning/nin-0123456789/evil;x.masks.pt",
                 "results/tiny/data/corrupted/not_a_corruption.pt"]:
         dry = run([str(BIN / "snakemake"), "-n", bad], where)

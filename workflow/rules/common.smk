@@ -38,8 +38,8 @@ validate(config, schema="../../config/schema.yaml")
 
 LAYOUT = Layout(STUDY.study)
 MODEL_IDS = [spec.model_id for spec in expand_zoo(STUDY)]
-# Pruning job keys (method, or method.schedule): the {method} wildcard of prune and evaluate.
-METHODS = [job.key for job in pruning_jobs(STUDY.pruning)]
+# Pruning job keys (method, or method.schedule): the {job} wildcard of prune and evaluate.
+JOBS = [job.key for job in pruning_jobs(STUDY.pruning)]
 CORRUPTIONS = list(STUDY.corruptions.names)
 PYTHON = sys.executable
 
@@ -83,7 +83,7 @@ def per_job_outputs():
     """Every output of every per-model, per-job and per-corruption job. Snakemake
     does not remake a missing file whose consumers are up to date, so without these
     a result set aside as corrupt (or deleted) would stay missing after a rerun."""
-    values = {"model_id": MODEL_IDS, "method": METHODS, "corruption": CORRUPTIONS}
+    values = {"model_id": MODEL_IDS, "job": JOBS, "corruption": CORRUPTIONS}
     files = []
     for proxy in (rules.corrupt_data, rules.train, rules.prune, rules.evaluate_corruptions, rules.measures):
         names = proxy.rule.wildcard_names
@@ -104,5 +104,5 @@ def all_targets():
 
 wildcard_constraints:
     model_id=r"[a-z0-9]+-[0-9a-f]{10}",
-    method="|".join(re.escape(m) for m in METHODS) or "none",
+    job="|".join(re.escape(j) for j in JOBS) or "none",
     corruption="|".join(CORRUPTIONS) or "none",

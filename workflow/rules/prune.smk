@@ -1,8 +1,8 @@
 # One job per model × pruning job (method, or method.schedule): every sparsity in one process.
 def baseline_source(wildcards):
     """A baseline job (pruning.baselines) reads its source job's masks and trained weights."""
-    source = parse_key(wildcards.method).source
-    if source.key == wildcards.method:
+    source = parse_key(wildcards.job).source
+    if source.key == wildcards.job:
         return []
     return [str(LAYOUT.masks(wildcards.model_id, source.key)), str(LAYOUT.pruned_weights(wildcards.model_id, source.key))]
 
@@ -16,18 +16,18 @@ rule prune:
         result=str(LAYOUT.train_result("{model_id}")),
         source=baseline_source,
     output:
-        curve=str(LAYOUT.pruning_curve("{model_id}", "{method}")),
-        masks=str(LAYOUT.masks("{model_id}", "{method}")),
-        layers=str(LAYOUT.layer_sparsity("{model_id}", "{method}")),
-        weights=str(LAYOUT.pruned_weights("{model_id}", "{method}")),
-        dnr=str(LAYOUT.dnr("{model_id}", "{method}")),
-        stability=str(LAYOUT.stability("{model_id}", "{method}")),
+        curve=str(LAYOUT.pruning_curve("{model_id}", "{job}")),
+        masks=str(LAYOUT.masks("{model_id}", "{job}")),
+        layers=str(LAYOUT.layer_sparsity("{model_id}", "{job}")),
+        weights=str(LAYOUT.pruned_weights("{model_id}", "{job}")),
+        dnr=str(LAYOUT.dnr("{model_id}", "{job}")),
+        stability=str(LAYOUT.stability("{model_id}", "{job}")),
     params:
         settings=settings("prune"),
     threads: 1
     resources:
         gpu=1,
     log:
-        log_path("prune", "{model_id}", "{method}"),
+        log_path("prune", "{model_id}", "{job}"),
     shell:
-        cli("prune --model-id {wildcards.model_id} --method {wildcards.method}")
+        cli("prune --model-id {wildcards.model_id} --job {wildcards.job}")

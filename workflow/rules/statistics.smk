@@ -3,12 +3,12 @@ rule aggregate:
         results=expand(str(LAYOUT.train_result("{m}")), m=MODEL_IDS),
         history=expand(str(LAYOUT.history("{m}")), m=MODEL_IDS),
         difficulty=expand(str(LAYOUT.difficulty("{m}")), m=MODEL_IDS),
-        pruning=expand(str(LAYOUT.pruning_curve("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
-        dnr=expand(str(LAYOUT.dnr("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
-        stability=expand(str(LAYOUT.stability("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
-        robustness=expand(str(LAYOUT.robustness("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
+        pruning=expand(str(LAYOUT.pruning_curve("{m}", "{j}")), m=MODEL_IDS, j=JOBS),
+        dnr=expand(str(LAYOUT.dnr("{m}", "{j}")), m=MODEL_IDS, j=JOBS),
+        stability=expand(str(LAYOUT.stability("{m}", "{j}")), m=MODEL_IDS, j=JOBS),
+        robustness=expand(str(LAYOUT.robustness("{m}", "{j}")), m=MODEL_IDS, j=JOBS),
         measures=expand(str(LAYOUT.measures("{m}")), m=MODEL_IDS),
-        samples=expand(str(LAYOUT.samples("{m}", "{p}")), m=MODEL_IDS, p=METHODS),
+        samples=expand(str(LAYOUT.samples("{m}", "{j}")), m=MODEL_IDS, j=JOBS),
     output:
         [str(LAYOUT.table(t)) for t in TABLES],
     params:

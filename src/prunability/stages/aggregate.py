@@ -29,19 +29,19 @@ def zoo_table(config: StudyConfig, layout: Layout, specs: list[ModelSpec]) -> pd
 
 
 def _job_files(config: StudyConfig, layout: Layout, table: str, model_id: str) -> list:
-    methods = [job.key for job in pruning_jobs(config.pruning)]  # file keys: method[.schedule]
+    jobs = [job.key for job in pruning_jobs(config.pruning)]  # the job keys name the files: method[.schedule]
     return {
         "history": lambda: [layout.history(model_id)],
         "milestones": lambda: [layout.milestones(model_id)],
-        "pruning": lambda: [layout.pruning_curve(model_id, m) for m in methods],
-        "robustness": lambda: [layout.robustness(model_id, m) for m in methods],
+        "pruning": lambda: [layout.pruning_curve(model_id, job) for job in jobs],
+        "robustness": lambda: [layout.robustness(model_id, job) for job in jobs],
         "measures": lambda: [layout.measures(model_id)],
-        "layer_sparsity": lambda: [layout.layer_sparsity(model_id, m) for m in methods],
-        "samples": lambda: [layout.samples(model_id, m) for m in methods],
-        "pruned_measures": lambda: [layout.pruned_measures(model_id, m) for m in methods],
-        "dnr": lambda: [layout.dnr(model_id, m) for m in methods],
+        "layer_sparsity": lambda: [layout.layer_sparsity(model_id, job) for job in jobs],
+        "samples": lambda: [layout.samples(model_id, job) for job in jobs],
+        "pruned_measures": lambda: [layout.pruned_measures(model_id, job) for job in jobs],
+        "dnr": lambda: [layout.dnr(model_id, job) for job in jobs],
         "difficulty": lambda: [layout.difficulty(model_id)],
-        "stability": lambda: [layout.stability(model_id, m) for m in methods],
+        "stability": lambda: [layout.stability(model_id, job) for job in jobs],
     }[table]()
 
 

@@ -18,24 +18,25 @@ from prunability.stages.common import load_data, load_model, setup, write_job_ta
 from prunability.pruning.networks import pruned_networks
 
 
-def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None:
+def run(config: StudyConfig, layout: Layout, model_id: str, job: str) -> None:
+    """``job`` is the job key (``PruningJob.key``): a method name, or ``<method>.<schedule>``."""
     spec, device = setup(config, model_id)
     ctx = EvalContext.of(config, device)
     data = load_data(layout, device)
     model = load_model(spec, data, layout.final_weights(model_id), device)
-    job = parse_key(method)  # the job key: method[.schedule]
+    pruning_job = parse_key(job)
     corrupted = {name: io.load_torch(layout.corrupted(name), str(device)) for name in config.corruptions.names}
     sets = list(test_sets(data.split.x_test, corrupted, config.corruptions.severities))
     results = Evaluated()
-    masks = io.load_torch(layout.masks(model_id, method), "cpu")
-    weights = io.load_torch(layout.pruned_weights(model_id, method), str(device))
-    for schedule, sparsity in pruned_networks(model, job, masks, weights):
-        key = {"method": job.method, "schedule": schedule, "sparsity": sparsity}
+    masks = io.load_torch(layout.masks(model_id, job), "cpu")
+    weights = io.load_torch(layout.pruned_weights(model_id, job), str(device))
+    for schedule, sparsity in pruned_networks(model, pruning_job, masks, weights):
+        key = {"method": pruning_job.method, "schedule": schedule, "sparsity": sparsity}
         results.extend(evaluate_model(model, sets, data.split.y_test, key, ctx))
-    write_job_table(results.robustness, layout.robustness(model_id, method), "robustness", model_id)
-    write_samples(pd.concat(results.samples, ignore_index=True), layout.samples(model_id, method), model_id)
-    write_job_table(results.measures, layout.pruned_measures(model_id, method), "pruned_measures", model_id)
-    print(f"{model_id}/{method}: {len(results.robustness)} evaluations; " + ", ".join(
+    write_job_table(results.robustness, layout.robustness(model_id, job), "robustness", model_id)
+    write_samples(pd.concat(results.samples, ignore_index=True), layout.samples(model_id, job), model_id)
+    write_job_table(results.measures, layout.pruned_measures(model_id, job), "pruned_measures", model_id)
+    print(f"{model_id}/{job}: {len(results.robustness)} evaluations; " + ", ".join(
         f"{r['schedule']} {r['sparsity']:.4g} {r['measure']}={r['value']:.4g}" if r["reason"] is None else
         f"{r['schedule']} {r['sparsity']:.4g} {r['measure']}=missing ({r['reason']})" for r in results.measures))
 

@@ -35,17 +35,18 @@ def stored_weights(layout: Layout, model_id: str, job: PruningJob, device: torch
                          source_masks=source_masks, source_weights=source_weights)
 
 
-def run(config: StudyConfig, layout: Layout, model_id: str, method: str) -> None:
-    """``method`` is the job key: a method name, or ``<method>.<schedule>``."""
-    job = parse_key(method)
+def run(config: StudyConfig, layout: Layout, model_id: str, job: str) -> None:
+    """``job`` is the job key (``PruningJob.key``): a method name, or ``<method>.<schedule>``."""
+    pruning_job = parse_key(job)
     spec, device = setup(config, model_id)
     data = load_model_data(config, layout, spec, device)
     model = load_model(spec, data, layout.final_weights(model_id), device)
-    out = prune_job(PruneRequest(job, model, spec, data, config, stored_weights(layout, model_id, job, device)))
-    io.save_torch(out.weights, layout.pruned_weights(model_id, job.key))
-    io.save_torch(out.masks, layout.masks(model_id, job.key))
-    write_job_table(out.layers, layout.layer_sparsity(model_id, job.key), "layer_sparsity", model_id)
-    write_job_table(out.dnr, layout.dnr(model_id, job.key), "dnr", model_id)
-    write_job_table(out.stability, layout.stability(model_id, job.key), "stability", model_id)
-    write_job_table(out.rows, layout.pruning_curve(model_id, job.key), "pruning", model_id)
-    print(f"{model_id}/{job.key}: {len(out.masks)} sparsities")
+    stored = stored_weights(layout, model_id, pruning_job, device)
+    out = prune_job(PruneRequest(pruning_job, model, spec, data, config, stored))
+    io.save_torch(out.weights, layout.pruned_weights(model_id, job))
+    io.save_torch(out.masks, layout.masks(model_id, job))
+    write_job_table(out.layers, layout.layer_sparsity(model_id, job), "layer_sparsity", model_id)
+    write_job_table(out.dnr, layout.dnr(model_id, job), "dnr", model_id)
+    write_job_table(out.stability, layout.stability(model_id, job), "stability", model_id)
+    write_job_table(out.rows, layout.pruning_curve(model_id, job), "pruning", model_id)
+    print(f"{model_id}/{job}: {len(out.masks)} sparsities")
