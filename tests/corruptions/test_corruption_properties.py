@@ -311,15 +311,3 @@ def test_blocks_on_two_threads_give_the_serial_bytes(name):
     for s in SEVERITIES:
         assert torch.equal(threaded[s], serial[s]), s
 
-
-def test_uniform_bits_are_torch_rand_draws_and_thresholds_are_exact():
-    a, b = torch.Generator().manual_seed(9), torch.Generator().manual_seed(9)
-    x = torch.zeros((7, 3, 11, 13), dtype=torch.uint8)  # 3003 values: not a multiple of anything
-    r = noise._draw_uniform_bits(x, None, a)
-    assert torch.equal(r.to(torch.float32) * 2.0**-24, torch.rand(x.shape, generator=b))
-    assert torch.equal(a.get_state(), b.get_state())
-    every_r = torch.arange(1 << 24, dtype=torch.int32)  # every possible draw
-    every_u = every_r.to(torch.float32) * 2.0**-24
-    for amount in CORRUPTIONS.get("impulse_noise").params:
-        for p in (amount, amount / 2):
-            assert torch.equal(every_r < noise.uniform_threshold(p), every_u < p), p

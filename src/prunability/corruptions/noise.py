@@ -5,9 +5,6 @@ Perturbations"), with the 32x32 parameters of ``make_cifar_c.py``.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
 
 from prunability.corruptions.poisson import MAX_RATE, levels_from_uniforms, poisson
@@ -86,33 +83,17 @@ def shot_noise(x: torch.Tensor, rate: float, generator: torch.Generator) -> torc
     return (poisson(x, rate, generator) / rate).clamp_(0.0, 1.0)
 
 
-UNIFORM_BITS = 24  # torch's float32 uniform: the low 24 bits of one 32-bit Mersenne-twister word, times 2**-24
+def _draw_uniform(x: torch.Tensor, param, generator: torch.Generator) -> torch.Tensor:
+    return torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32)
 
 
-def _draw_uniform_bits(x: torch.Tensor, param, generator: torch.Generator) -> torch.Tensor:
-    """``torch.rand(x.shape)``'s draws as the integers r with u = r * 2**-24 (int32).
-
-    ``randint(0, 2**24)`` takes ``word % 2**24`` of the same one word per value that
-    ``rand`` takes ``(word & (2**24 - 1)) * 2**-24`` of, so it consumes the generator
-    identically and gives u exactly (tested), at 0.6x the cost (no float conversion)."""
-    return torch.randint(0, 1 << UNIFORM_BITS, x.shape, generator=generator, device=x.device, dtype=torch.int32)
-
-
-def uniform_threshold(p: float) -> int:
-    """T with ``r < T`` exactly when ``float32(r * 2**-24) < p`` (torch compares a float32
-    tensor with the float32 of the Python scalar): the ceiling of ``float32(p) * 2**24``."""
-    return math.ceil(float(np.float32(p)) * (1 << UNIFORM_BITS))
-
-
-def _impulse_noise_finish(x: torch.Tensor, amount: float, r: torch.Tensor) -> torch.Tensor:
-    """``impulse_noise`` on uint8 images given its uniforms as integers (``_draw_uniform_bits``):
-    0 or 255 where hit (u < amount; salt when u < amount / 2), else the pixel."""
-    hit, salt = uniform_threshold(amount), uniform_threshold(amount / 2)
-    return torch.where(r < hit, (r < salt).to(torch.uint8) * 255, x)
+def _impulse_noise_finish(x: torch.Tensor, amount: float, u: torch.Tensor) -> torch.Tensor:
+    """``impulse_noise`` on uint8 images given its uniforms: 0 or 255 where hit, else the pixel."""
+    return torch.where(u < amount, (u < amount / 2).to(torch.uint8) * 255, x)
 
 
 @register_corruption("impulse_noise", "noise", (0.01, 0.02, 0.03, 0.05, 0.07),
-                     uint8=TwoStep(_draw_uniform_bits, _impulse_noise_finish))
+                     uint8=TwoStep(_draw_uniform, _impulse_noise_finish))
 def impulse_noise(x: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:
     """Salt-and-pepper noise: a fraction ``amount`` of the values set to 0 or 1 (even odds).
 
