@@ -53,6 +53,10 @@ def cifar_resnet18(width: float) -> nn.Module:
     return build_model(hp, (3, 32, 32), 10, torch.zeros(3), torch.ones(3)).eval()
 
 
+# the weights torch's global_unstructured prunes in the comparison: conv and linear weights, no biases or norms
+WEIGHTS_ONLY = {"include_biases": False, "include_norm": False}
+
+
 def default_nin() -> tuple[nn.Module, PreparedData, study_config.StudyConfig]:
     """The default study's largest NiN (by parameter count) at initialization, and the digits data."""
     config = study_config.load(ROOT / "config" / "config.yaml")
@@ -62,7 +66,7 @@ def default_nin() -> tuple[nn.Module, PreparedData, study_config.StudyConfig]:
     for spec in expand(config):
         torch.manual_seed(spec.seed)
         model = build_model(spec.hparams, data.image_shape, data.num_classes, data.mean, data.std).eval()
-        size = sum(p.numel() for p in prunable_parameters(model.net).values())
+        size = sum(p.numel() for p in prunable_parameters(model.net, **WEIGHTS_ONLY).values())
         if best is None or size > best[0]:
             best = (size, model, spec)
     print(f"default-study NiN: {best[2].model_id} {best[2].hparams}, {best[0]} prunable weights")
@@ -76,7 +80,7 @@ def _evaluate(model: nn.Module, x: torch.Tensor | None) -> None:
 
 
 def ours(model: nn.Module, x: torch.Tensor | None) -> None:
-    params = prunable_parameters(model.net)
+    params = prunable_parameters(model.net, **WEIGHTS_ONLY)
     dense = {n: p.detach().clone() for n, p in params.items()}
     all_masks = masks_for_sparsities(magnitude_scores(ScoringContext(params=params)), SWEEP, "global")
     for s in SWEEP:
@@ -106,7 +110,7 @@ def timed(fn, repeats: int) -> float:
 
 def sweep(name: str, model: nn.Module, image_shape, evaluate: bool, repeats: int) -> None:
     x = torch.rand(256, *image_shape) if evaluate else None
-    n = sum(p.numel() for p in prunable_parameters(model.net).values())
+    n = sum(p.numel() for p in prunable_parameters(model.net, **WEIGHTS_ONLY).values())
     t_ours, t_base = timed(lambda: ours(model, x), repeats), timed(lambda: baseline(model, x), repeats)
     what = "with one forward pass of 256 images per point" if evaluate else "without evaluation"
     print(f"{name}: {n} prunable weights, 30-point sweep {what} (median of {repeats}): "
@@ -125,7 +129,8 @@ def method_costs(repeats: int) -> None:
           f"SynFlow {settings.synflow_rounds} rounds per sparsity; median of {repeats}):")
     for name in METHODS.names():
         method = METHODS.get(name)
-        ctx = ScoringContext(params=prunable_parameters(model.net), model=model, batches=batches,
+        params = prunable_parameters(model.net, settings.include_biases, settings.include_norm)
+        ctx = ScoringContext(params=params, model=model, batches=batches,
                              generator=torch.Generator().manual_seed(0), settings=settings, input_shape=data.image_shape)
         if not method.per_sparsity:  # warm-up (first-call allocations, kernel selection); SynFlow amortizes it
             method.masks(ctx, sparsities)

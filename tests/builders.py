@@ -51,3 +51,17 @@ def imp(**keys):
 def minimal(**sections) -> study_config.StudyConfig:
     """A study of the schema's defaults only (digits, one model), ``sections`` merged in, parsed."""
     return study_config.parse(_merged({"study": "minimal", "dataset": {"name": "digits"}, "zoo": {"grid": {}}}, sections))
+
+
+@cache
+def _default_scope() -> tuple[bool, bool]:
+    pruning = minimal(pruning={"sparsities": [0.0]}).pruning
+    return pruning.include_biases, pruning.include_norm
+
+
+def prunable(net):
+    """The prunable tensors of ``net`` under the schema's default pruning scope
+    (``pruning.include_biases`` and ``pruning.include_norm``, parsed)."""
+    from prunability.pruning import prunable_parameters
+
+    return prunable_parameters(net, *_default_scope())

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from builders import hparams
+from builders import hparams, prunable
 from prunability.dnr import DeadReluCounter, NoReluApplied, dead_relu_rate, dense_training_dnr
 from prunability.models import ARCHITECTURES, build_model
 
@@ -99,7 +99,6 @@ def test_dense_training_rows_of_the_dnr_table():
 
 
 def test_fine_tuning_records_the_rates_of_every_epoch(trained, digits_data):
-    from prunability.pruning import prunable_parameters
     from prunability.pruning.finetune import finetune
     from prunability.pruning.imp import next_masks
 
@@ -107,7 +106,7 @@ def test_fine_tuning_records_the_rates_of_every_epoch(trained, digits_data):
     model = build_model(spec.hparams, digits_data.image_shape, digits_data.num_classes, digits_data.mean,
                         digits_data.std)
     model.load_state_dict(result.final_state)
-    masks = next_masks(prunable_parameters(model.net), None, 0.8, "global_magnitude")
+    masks = next_masks(prunable(model.net), None, 0.8, "global_magnitude")
     history, x_eval = [], digits_data.train_eval()[0]
     assert finetune(model, masks, digits_data.split.x_train, digits_data.split.y_train, epochs=2, lr=0.01,
                     batch_size=64, seed=0, x_eval=x_eval, history=history)

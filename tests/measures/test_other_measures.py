@@ -6,7 +6,7 @@ import torch
 
 from prunability.measures import MEASURES
 from prunability.measures.perturbation import relative_noise
-from prunability.pruning import prunable_parameters
+from builders import prunable
 
 
 def measure(name, ctx):
@@ -40,5 +40,5 @@ def test_random_pruning_keeps_more_and_remaining_params_counts(trained_mlp, make
     ctx = make_context(model, init, x, y)
     kappa = measure("prunability", ctx)
     assert kappa <= measure("prunability_random", ctx) <= 1
-    total = sum(p.numel() for p in prunable_parameters(model.net).values())
+    total = sum(p.numel() for p in prunable(model.net).values())
     assert measure("remaining_params", ctx) == round(kappa * total)

@@ -6,8 +6,9 @@ import torch
 
 from prunability.evaluation import evaluate
 from prunability.measures import MEASURES
-from prunability.pruning import ScoringContext, apply_masks, masks_from_scores, prunable_parameters
+from prunability.pruning import ScoringContext, apply_masks, masks_from_scores
 from prunability.pruning.methods import magnitude_scores
+from builders import prunable
 
 STEPS = 12
 RESOLUTION = 2.0**-STEPS
@@ -19,7 +20,7 @@ def prunability(ctx):
 
 def pruned_loss(model, x, y, kappa):
     pruned = copy.deepcopy(model)
-    masks = masks_from_scores(magnitude_scores(ScoringContext(params=prunable_parameters(pruned.net))), 1.0 - kappa, "global")
+    masks = masks_from_scores(magnitude_scores(ScoringContext(params=prunable(pruned.net))), 1.0 - kappa, "global")
     apply_masks(pruned.net, masks)
     return evaluate(pruned, x, y, 1024).loss
 
@@ -42,9 +43,9 @@ def test_exact_zeros_are_pruned_for_free(trained_mlp, make_context):
     sparse = copy.deepcopy(model)
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        for p in prunable_parameters(sparse.net).values():
+        for p in prunable(sparse.net).values():
             p.mul_(torch.rand(p.shape, generator=g) < 0.2)  # zero ~80 % of the weights
-    weights = torch.cat([p.reshape(-1) for p in prunable_parameters(sparse.net).values()])
+    weights = torch.cat([p.reshape(-1) for p in prunable(sparse.net).values()])
     nonzero = (weights != 0).float().mean().item()
     # Tolerance 0: only pruning the zeros is free, so κ lies at most one step above their complement.
     kappa = prunability(make_context(sparse, init, x, y, prunability_tolerance=0.0, prunability_steps=STEPS))

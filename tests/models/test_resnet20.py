@@ -4,7 +4,7 @@ import torch
 
 from builders import hparams
 from prunability.models import build_model
-from prunability.pruning import prunable_parameters
+from builders import prunable
 
 
 def _resnet20(width=1.0, batchnorm=True, classes=10):
@@ -17,7 +17,7 @@ def test_resnet20_has_the_papers_parameter_count():
     BatchNorm 2·(16 + 6·16 + 6·32 + 6·64) = 1,376, linear 64·10 + 10: 269,722 (the "0.27 M")."""
     model = _resnet20()
     assert sum(p.numel() for p in model.parameters()) == 269_722
-    weights = prunable_parameters(model.net)
+    weights = prunable(model.net)
     assert len(weights) == 20  # 19 convolutions and the linear layer: the "20" of ResNet-20
     assert sum(p.numel() for n, p in weights.items() if p.dim() == 4) == 267_696
 

@@ -8,12 +8,12 @@ import torch
 
 from builders import imp as make_imp
 from prunability.models import build_model
-from prunability.pruning import prunable_parameters
 from prunability.pruning.ap import ap_count, ap_prune
 from prunability.pruning.imp import imp_rounds, magnitude
 from prunability.pruning.iterative import iterative_rounds, round_masks
 from prunability.pruning.masks import keep_count
 from prunability.pruning.methods import METHODS
+from builders import prunable
 
 
 def _model(spec, data, state):
@@ -114,7 +114,7 @@ def test_ap_masks_nest_and_counts_stay_exact_over_rounds_even_when_scores_tie():
 def _run(trained_fixture, digits_data, training, share, method="global_magnitude", rounds=2, mode="weights"):
     spec, result = trained_fixture
     model = _model(spec, digits_data, result.final_state)
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     scope = METHODS.get(method).scope
     sparsities = make_imp(rate=0.3, rounds=rounds).sparsities()
     return model, list(iterative_rounds(model, params, magnitude(params), scope, sparsities, result.init_state, mode,
@@ -125,7 +125,7 @@ def test_share_zero_is_bit_for_bit_the_job_without_ap(trained, digits_data, shor
     spec, result = trained
     _, with_zero = _run(trained, digits_data, short_training, 0.0)
     model = _model(spec, digits_data, result.final_state)
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     imp = make_imp(rewinding=["weights"], rate=0.3, rounds=2)
     plain = list(imp_rounds(model, params, result.init_state, "weights", imp, spec, short_training, digits_data))
     for a, b in zip(with_zero, plain, strict=True):
@@ -160,7 +160,7 @@ def test_iterative_rounds_of_other_methods_nest_and_stay_sparse(trained, digits_
 
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     chosen = METHODS.get(method)
 
     def score(_sparsity):

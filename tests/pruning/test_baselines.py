@@ -8,7 +8,6 @@ import torch
 
 from prunability import config as study_config
 from prunability.models import build_model
-from prunability.pruning import prunable_parameters
 from prunability.pruning.baselines import (
     SEED_STRIDE, StartWeights, baseline_networks, layer_matched_random_masks, reinit_seed,
 )
@@ -16,6 +15,7 @@ from prunability.pruning.imp import next_masks
 from prunability.pruning.retrain import train_sparse
 from prunability.pruning_jobs import PruningJob, parse_key, pruning_jobs, start_point
 from prunability.train import new_model
+from builders import prunable
 
 
 def _masks(shapes: dict, density: float, seed: int) -> dict:
@@ -128,7 +128,7 @@ def _source_masks(trained, digits_data):
     model = build_model(spec.hparams, digits_data.image_shape, digits_data.num_classes, digits_data.mean,
                         digits_data.std)
     model.load_state_dict(result.final_state)
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     ones = {n: torch.ones_like(p, dtype=torch.bool) for n, p in params.items()}
     return {0.0: ones, 0.8: next_masks(params, None, 0.8, "global_magnitude")}
 

@@ -7,11 +7,11 @@ import torch
 
 from builders import imp as make_imp
 from prunability.models import build_model
-from prunability.pruning import prunable_parameters
 from prunability.pruning.imp import imp_rounds, next_masks, rewind
 from prunability.pruning.masks import keep_count
 from prunability.pruning.retrain import train_sparse
 from prunability.train import train_model
+from builders import prunable
 
 
 def _model(spec, data, state):
@@ -48,7 +48,7 @@ def test_rewind_state_is_the_weights_after_k_steps(trained, tiny_config, digits_
 def test_imp_density_after_l_rounds_is_exactly_0_8_to_the_l(trained, digits_data):
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     total = sum(p.numel() for p in params.values())
     masks = None
     for rounds in range(1, 8):
@@ -65,7 +65,7 @@ def test_masks_are_nested_even_when_pruned_weights_would_tie(trained, digits_dat
     earlier-pruned weights are −∞, so no pruned weight comes back."""
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
-    params = {n: torch.zeros_like(p) for n, p in prunable_parameters(model.net).items()}
+    params = {n: torch.zeros_like(p) for n, p in prunable(model.net).items()}
     first = next_masks(params, None, 0.5, "layerwise_magnitude")
     second = next_masks(params, first, 0.75, "layerwise_magnitude")
     for name in params:
@@ -76,7 +76,7 @@ def test_masks_are_nested_even_when_pruned_weights_would_tie(trained, digits_dat
 def test_rewinding_restores_exactly_the_step_k_weights_for_survivors(trained, digits_data):
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     masks = next_masks(params, None, 0.6, "global_magnitude")
     rewind(model, result.init_state, masks)
     state = model.state_dict()
@@ -92,14 +92,14 @@ def test_rewinding_restores_exactly_the_step_k_weights_for_survivors(trained, di
 def test_imp_rounds_keep_their_zeros_and_shrink_the_network(trained, digits_data, short_training, mode):
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     imp = make_imp(rewinding=[mode], rate=0.5, rounds=3)
     rounds = list(imp_rounds(model, params, result.init_state, mode, imp, spec, short_training, digits_data))
     assert [r.round for r in rounds] == [1, 2, 3]
     assert [r.sparsity for r in rounds] == pytest.approx([0.5, 0.75, 0.875])
     for r in rounds:
         trained_net = _model(spec, digits_data, r.result.final_state)
-        for name, p in prunable_parameters(trained_net.net).items():
+        for name, p in prunable(trained_net.net).items():
             assert (p[~r.masks[name]] == 0).all()
             assert (p[r.masks[name]] != 0).any()
         assert r.result.epochs == 1
@@ -108,7 +108,7 @@ def test_imp_rounds_keep_their_zeros_and_shrink_the_network(trained, digits_data
 def test_learning_rate_rewinding_starts_from_the_trained_survivors(trained, digits_data, short_training):
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     imp = make_imp(rewinding=["learning_rate"], rate=0.2, rounds=1)
     (only,) = imp_rounds(model, params, result.init_state, "learning_rate", imp, spec, short_training, digits_data)
     start = only.result.init_state  # the weights retraining started from
@@ -119,10 +119,10 @@ def test_learning_rate_rewinding_starts_from_the_trained_survivors(trained, digi
 def test_a_pruned_initialization_trains_with_its_mask_fixed(trained, digits_data, short_training):
     spec, result = trained
     model = _model(spec, digits_data, result.init_state)
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     masks = next_masks(params, None, 0.5, "global_magnitude")
     run = train_sparse(model, masks, spec, short_training, digits_data)
     assert run.epochs == 1 and run.steps > 0
-    for name, p in prunable_parameters(model.net).items():
+    for name, p in prunable(model.net).items():
         assert (p[~masks[name]] == 0).all()
         assert not torch.equal(p[masks[name]], result.init_state[f"net.{name}"][masks[name]])

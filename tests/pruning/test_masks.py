@@ -7,6 +7,7 @@ from prunability.pruning import (
     METHODS, ScoringContext, apply_masks, kept_count, masks_from_scores, pack_masks, prunable_parameters, unpack_masks,
 )
 from prunability.pruning.masks import keep_count
+from builders import prunable
 
 
 def net():
@@ -14,8 +15,11 @@ def net():
     return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
 
 
-def test_prunable_parameters_default_to_conv_and_linear_weights():
-    assert list(prunable_parameters(net())) == ["0.weight", "4.weight"]
+def test_prunable_parameters_are_conv_and_linear_weights_by_default():
+    assert list(prunable_parameters(net(), include_biases=False, include_norm=False)) == ["0.weight", "4.weight"]
+    assert list(prunable(net())) == ["0.weight", "4.weight"]  # the schema's defaults: neither biases nor norms
+    assert list(prunable_parameters(net(), include_biases=True, include_norm=False)) == [
+        "0.weight", "0.bias", "4.weight", "4.bias"]
     assert list(prunable_parameters(net(), include_biases=True, include_norm=True)) == [
         "0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias"]
 
@@ -23,7 +27,7 @@ def test_prunable_parameters_default_to_conv_and_linear_weights():
 @pytest.mark.parametrize("sparsity", [0.0, 0.1, 0.5, 0.77, 0.9, 0.99])
 @pytest.mark.parametrize("method", ["global_magnitude", "layerwise_magnitude", "random"])
 def test_kept_count_is_exact(method, sparsity):
-    params = prunable_parameters(net())
+    params = prunable(net())
     m = METHODS.get(method)
     ctx = ScoringContext(params=params, generator=torch.Generator().manual_seed(0))
     masks = masks_from_scores(m.score(ctx), sparsity, m.scope)
@@ -59,7 +63,7 @@ def test_global_magnitude_keeps_the_largest_weights():
 
 
 def test_random_masks_are_seeded_and_nested():
-    params = prunable_parameters(net())
+    params = prunable(net())
     def score(seed):
         return METHODS.get("random").score(ScoringContext(params=params, generator=torch.Generator().manual_seed(seed)))
 
@@ -71,7 +75,7 @@ def test_random_masks_are_seeded_and_nested():
 
 def test_apply_masks_zeroes_exactly_the_pruned_weights():
     model = net()
-    params = prunable_parameters(model)
+    params = prunable(model)
     masks = masks_from_scores(METHODS.get("global_magnitude").score(ScoringContext(params=params)), 0.75, "global")
     apply_masks(model, masks)
     for name, mask in masks.items():
@@ -81,7 +85,7 @@ def test_apply_masks_zeroes_exactly_the_pruned_weights():
 
 def test_packed_masks_round_trip_and_load_into_torch_prune():
     model = net()
-    params = prunable_parameters(model)
+    params = prunable(model)
     ctx = ScoringContext(params=params, generator=torch.Generator().manual_seed(0))
     masks = masks_from_scores(METHODS.get("random").score(ctx), 0.6, "global")
     packed = pack_masks(masks)

@@ -18,6 +18,7 @@ from prunability.pruning.masks import keep_count
 from prunability.pruning.preflight import check_study
 from prunability.pruning.study import compute_masks, scoring_context
 from prunability.pruning.validation import check_reachable
+from builders import prunable
 
 SPARSITIES = [0.0, 0.1, 0.5, 0.77, 0.9]
 
@@ -42,7 +43,7 @@ def tied_context(model) -> ScoringContext:
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (20, 1, 6, 6), dtype=torch.uint8, generator=g)
     y = torch.randint(0, 3, (20,), generator=g)
-    return ScoringContext(params=prunable_parameters(model.net), model=model,
+    return ScoringContext(params=prunable(model.net), model=model,
                           batches=scoring_batches(x, y, 2, 8, torch.Generator().manual_seed(1)),
                           generator=torch.Generator().manual_seed(2), settings=study(synflow_rounds=5).pruning,
                           input_shape=(1, 6, 6))
@@ -77,7 +78,7 @@ def test_filter_pruning_removes_whole_filters_with_the_smallest_l1_norm():
         # filter L1 norms 4, 0.4, 2, 1.2 (signs do not matter)
         net[0].weight.copy_(torch.tensor([1.0, -1.0, 1.0, -1.0, 0.1, 0.1, -0.1, 0.1, 0.5, 0.5, 0.5, -0.5,
                                           0.3, 0.3, 0.3, 0.3]).reshape(4, 1, 2, 2))
-    ctx = ScoringContext(params=prunable_parameters(net, include_biases=True))
+    ctx = ScoringContext(params=prunable_parameters(net, include_biases=True, include_norm=False))
     masks = METHODS.get("l1_filter").masks(ctx, [0.5])[0.5]
     assert masks["0.weight"][:, 0, 0, 0].tolist() == [True, False, True, False]
     assert all(bool(masks["0.weight"][j].all()) == bool(masks["0.weight"][j].any()) for j in range(4))
@@ -89,7 +90,7 @@ def test_filter_pruning_removes_whole_filters_with_the_smallest_l1_norm():
 def test_filter_pruning_needs_a_conv_layer():
     mlp = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
     with pytest.raises(ValueError, match="no conv layer"):
-        METHODS.get("l1_filter").score(ScoringContext(params=prunable_parameters(mlp)))
+        METHODS.get("l1_filter").score(ScoringContext(params=prunable(mlp)))
 
 
 @pytest.mark.parametrize("scope", ["global", "layerwise", "filter"])
@@ -206,7 +207,7 @@ def test_apply_masks_from_restores_then_prunes_in_one_pass():
     from prunability.pruning import apply_masks, apply_masks_from
 
     model = tied_model()
-    params = prunable_parameters(model.net)
+    params = prunable(model.net)
     dense = {n: p.detach().clone() for n, p in params.items()}
     all_masks = METHODS.get("random").masks(ScoringContext(params=params, generator=torch.Generator().manual_seed(0)),
                                             [0.9, 0.3])

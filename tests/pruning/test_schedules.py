@@ -9,11 +9,12 @@ import torch
 from prunability import config as study_config
 from prunability.evaluation import evaluate
 from prunability.pruning import unpack_masks
-from prunability.pruning.masks import keep_count, prunable_parameters
+from prunability.pruning.masks import keep_count
 from prunability.pruning.schedules import SCHEDULES, PruneRequest, StoredWeights, prune_job, schedule_name
 from prunability.pruning_jobs import BASELINES, FINE_TUNED, ONE_SHOT, parse_key, pruning_jobs
 from prunability.train import new_model, snapshot
 from prunability.zoo import expand
+from builders import prunable
 
 
 def test_every_job_of_a_full_study_has_a_schedule():
@@ -49,7 +50,7 @@ def test_one_shot_request_returns_rows_masks_and_fine_tuned_weights(trained, tin
     stored = StoredWeights(init=result.init_state, rewind=result.rewind_state, dense_finite=True)
     out = prune_job(PruneRequest(parse_key("global_magnitude"), model, spec, digits_data, tiny_config, stored))
     sparsities = tiny_config.pruning.sparsities  # 0, 0.5, 0.9, with one fine-tuning epoch each but 0
-    total = sum(p.numel() for p in prunable_parameters(model.net).values())
+    total = sum(p.numel() for p in prunable(model.net).values())
     one_shot = [r for r in out.rows if r["schedule"] == ONE_SHOT]
     expected = [(s, split) for s in sparsities for split in ("train", "test")]
     assert [(r["sparsity"], r["split"]) for r in one_shot] == expected

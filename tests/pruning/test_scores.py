@@ -12,8 +12,9 @@ from torch import nn
 
 from prunability import config as study_config
 from prunability.models import Classifier
-from prunability.pruning import METHODS, ScoringContext, masks_from_scores, prunable_parameters
+from prunability.pruning import METHODS, ScoringContext, masks_from_scores
 from prunability.pruning.saliency import synflow_densities
+from builders import prunable
 
 W1 = np.array([[1.0, -0.5], [0.5, 2.0]])
 W2 = np.array([[1.0, -1.0], [0.5, 1.5]])
@@ -34,7 +35,7 @@ def context(model, batches=None, **kw) -> ScoringContext:
         x = torch.tensor(X, dtype=torch.float32).reshape(-1, 1, 1, 2)
         y = torch.tensor(Y)
         batches = ((x[:2], y[:2]), (x[2:], y[2:]))
-    return ScoringContext(params=prunable_parameters(model.net), model=model, batches=batches,
+    return ScoringContext(params=prunable(model.net), model=model, batches=batches,
                           generator=torch.Generator().manual_seed(0), **kw)
 
 
@@ -108,7 +109,7 @@ def test_data_methods_leave_the_model_as_they_found_it():
 def test_data_methods_without_batches_say_what_they_need():
     model = two_layer()
     with pytest.raises(ValueError, match="needs the model and training batches"):
-        METHODS.get("snip").score(ScoringContext(params=prunable_parameters(model.net)))
+        METHODS.get("snip").score(ScoringContext(params=prunable(model.net)))
 
 
 # SynFlow on a linear chain: W1 (2×2), W2 (1×2), no biases.
@@ -131,7 +132,7 @@ def pruning_settings(**keys):
 
 
 def synflow(model, sparsity=0.0, rounds=1, input_shape=(2,)):
-    ctx = ScoringContext(params=prunable_parameters(model.net), model=model,
+    ctx = ScoringContext(params=prunable(model.net), model=model,
                          settings=pruning_settings(synflow_rounds=rounds), input_shape=input_shape)
     return METHODS.get("synflow").score(ctx.at(sparsity))
 
@@ -192,7 +193,7 @@ def test_synflow_method_masks_score_per_sparsity_with_default_rounds():
     model = chain()
     method = METHODS.get("synflow")
     assert method.per_sparsity
-    ctx = ScoringContext(params=prunable_parameters(model.net), model=model, input_shape=(2,))
+    ctx = ScoringContext(params=prunable(model.net), model=model, input_shape=(2,))
     with pytest.raises(ValueError, match="'synflow' reads the study's pruning settings"):
         method.masks(ctx, [0.5])
     assert pruning_settings().synflow_rounds == 100  # the schema's default

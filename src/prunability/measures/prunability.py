@@ -30,8 +30,7 @@ METHOD = "global_magnitude"
 
 def smallest_kept_fraction(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, tolerance: float, steps: int,
-    include_biases: bool = False, include_norm: bool = False, method: str = METHOD,
-    seed: int = 0, batch_size: int,
+    include_biases: bool, include_norm: bool, method: str, seed: int, batch_size: int,
 ) -> float:
     """The smallest kept fraction (to a resolution of 2^-steps) whose pruned
     training loss stays ≤ (1 + tolerance) × the dense loss.

@@ -23,8 +23,10 @@ Masks = dict[str, torch.Tensor]
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)
 
 
-def prunable_parameters(model: nn.Module, include_biases: bool = False, include_norm: bool = False) -> dict[str, nn.Parameter]:
-    """Weights of conv and linear layers (plus biases / norm affines if asked), by name."""
+def prunable_parameters(model: nn.Module, include_biases: bool, include_norm: bool) -> dict[str, nn.Parameter]:
+    """Weights of conv and linear layers (plus biases / norm affines if asked), by name. The two
+    flags are the study's ``pruning.include_biases`` and ``pruning.include_norm`` (their
+    defaults live in the schema only)."""
     found: dict[str, nn.Parameter] = {}
     for module_name, module in model.named_modules():
         prefix = f"{module_name}." if module_name else ""
