@@ -72,7 +72,7 @@ def groups(specs: list[ModelSpec]) -> list[list[int]]:
 
 
 def train_models(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], device: torch.device,
-                 eval_batch_size: int = 1024, checkpoint_paths: list | None = None,
+                 eval_batch_size: int, checkpoint_paths: list | None = None,
                  recorders: list | None = None) -> list[TrainResult]:
     """Every model of ``specs`` (``datas[i]`` the data model i sees; ``recorders[i]`` its
     difficulty recorder or None, as ``train_model`` takes one) as ``train_model`` trains it;
@@ -134,7 +134,7 @@ def _member(spec: ModelSpec, data: PreparedData, cfg: TrainingConfig, device: to
 
 
 def train_group(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], device: torch.device,
-                eval_batch_size: int = 1024, checkpoint_paths: list | None = None,
+                eval_batch_size: int, checkpoint_paths: list | None = None,
                 recorders: list | None = None) -> list[TrainResult]:
     """Train models that share ``group_key`` (and an optimizer of ``MOMENTUM``) stacked."""
     if len({group_key(s) for s in specs}) != 1 or specs[0].hparams.optimizer not in MOMENTUM:
