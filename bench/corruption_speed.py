@@ -15,7 +15,10 @@ threshold, which only flatters the baseline). Running the baseline on every imag
 subset (--baseline-images per corruption and severity) and its rate is
 extrapolated to N images. Per corruption the two sides run alternately for
 --rounds rounds and the fastest round of each is kept, so both see the same
-machine load; the ratios printed are from this one run.
+machine load; the ratios printed are from this one run. --threads sets torch's
+thread count, which ``corrupt_all_severities`` uses to run blocks of images side
+by side where that cannot change a value (see ``corruptions/apply.py``); the
+baseline is single-threaded, as make_cifar_c.py is.
 
     .venv/bin/python bench/corruption_speed.py [--images 10000] [--baseline-images 100] [--rounds 2] [--device cpu]
         [--names pixelate spatter ...] [--frost-dir data/frost]
@@ -304,12 +307,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the fastest of each side is kept")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
-    parser.add_argument("--names", nargs="*", default=None, help="corruptions to time (default: all registered)")
+    parser.add_argument("--names", "--only", nargs="*", default=None,
+                        help="corruptions to time, by space or comma (default: all registered)")
     parser.add_argument("--frost-dir", default=None, help="frost photographs (default: synthetic ones, temporary)")
     args = parser.parse_args()
     global FROST_DIR
     FROST_DIR = args.frost_dir or _synthetic_frost_dir()
-    names = args.names or CORRUPTIONS.names()
+    names = [n for item in args.names for n in item.split(",") if n] if args.names else CORRUPTIONS.names()
     if args.threads:
         torch.set_num_threads(args.threads)
     gen = torch.Generator().manual_seed(0)
