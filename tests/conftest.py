@@ -45,7 +45,7 @@ def trained(tiny_config, digits_data):
 
     torch.set_num_threads(1)
     spec = expand(tiny_config)[0]
-    return spec, train_model(spec, tiny_config.training, digits_data, torch.device("cpu"))
+    return spec, train_model(spec, tiny_config.training, digits_data, torch.device("cpu"), eval_batch_size=1024)
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,8 @@ def test_recording_leaves_training_bit_identical_and_counts_each_epoch(trained, 
     spec, plain = trained
     s = digits_data.split
     recorder = DifficultyRecorder(2, {"train": (s.x_train, s.y_train), "test": (s.x_test, s.y_test)})
-    scored = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"), difficulty=recorder)
+    scored = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"), difficulty=recorder,
+                         eval_batch_size=1024)
     assert _same_weights(plain.final_state, scored.final_state)
     assert plain.history == scored.history
     train = scored.scores["train"]

@@ -23,7 +23,8 @@ def test_the_evaluation_context_takes_the_configured_batch_size_and_device():
     from prunability.config import parse
     from prunability.evaluation import EvalContext
 
-    config = parse({"study": "adhoc", "dataset": {"name": "digits"}, "zoo": {"grid": {}}, "evaluation": {"batch_size": 7}})
+    config = parse({"study": "adhoc", "dataset": {"name": "digits"}, "zoo": {"grid": {}},
+                    "evaluation": {"batch_size": 7}})
     ctx = EvalContext.of(config, torch.device("cpu"))
     assert ctx == EvalContext(torch.device("cpu"), 7)
 

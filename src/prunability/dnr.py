@@ -110,7 +110,7 @@ class DeadReluCounter:
 
 
 @torch.no_grad()
-def dead_relu_rate(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> float:
+def dead_relu_rate(model: nn.Module, x: torch.Tensor, batch_size: int) -> float:
     """DNR of ``model`` (a Classifier, taking [0, 1] images) in eval mode on uint8
     or float images ``x``; NaN if no ReLU ran. The model's mode is restored."""
     device = next(model.parameters(), x).device

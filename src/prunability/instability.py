@@ -92,7 +92,7 @@ def recompute_batchnorm(model: nn.Module, x: torch.Tensor, batch_size: int) -> N
 
 
 def error_barrier(make_model: Callable[[], nn.Module], state_a: dict, state_b: dict, x: torch.Tensor, y: torch.Tensor,
-                  points: int, bn_x: torch.Tensor | None = None, batch_size: int = 1024) -> Barrier:
+                  points: int, bn_x: torch.Tensor | None = None, *, batch_size: int) -> Barrier:
     """E(α) on (x, y) at ``points`` evenly spaced α from a (α = 0) to b (α = 1); with
     ``bn_x``, BatchNorm statistics are recomputed on it for every α."""
     if points < 2:
@@ -137,7 +137,7 @@ def start_point(spec: ModelSpec, data: PreparedData, device: torch.device, k: in
 
 
 def train_copy(spec: ModelSpec, training, data: PreparedData, start: nn.Module, optimizer_state: dict, seed: int,
-               eval_batch_size: int = 1024) -> tuple[dict, Status]:
+               eval_batch_size: int) -> tuple[dict, Status]:
     """(final weights, status) of a copy of ``start`` trained by the zoo's protocol with
     batch order and dropout seeded by ``seed``; the global RNG is restored afterwards."""
     model = copy.deepcopy(start)
@@ -153,7 +153,7 @@ def train_copy(spec: ModelSpec, training, data: PreparedData, start: nn.Module, 
 
 def instability(spec: ModelSpec, training, data: PreparedData, device: torch.device, k: int, points: int,
                 x: torch.Tensor, y: torch.Tensor, seeds: Sequence[int] | None = None,
-                eval_batch_size: int = 1024) -> tuple[Barrier, tuple[Status, Status]]:
+                *, eval_batch_size: int) -> tuple[Barrier, tuple[Status, Status]]:
     """The error barrier on (x, y) between two copies trained from step ``k`` of ``spec``'s
     run with data-order seeds ``seeds`` (default: the model's seed plus COPY_SEED_OFFSETS),
     and the two copies' training statuses."""
@@ -162,5 +162,6 @@ def instability(spec: ModelSpec, training, data: PreparedData, device: torch.dev
         start, optimizer_state = start_point(spec, data, device, k, training)
     (a, status_a), (b, status_b) = (train_copy(spec, training, data, start, optimizer_state, s, eval_batch_size)
                                     for s in seeds)
-    barrier = error_barrier(lambda: copy.deepcopy(start), a, b, x, y, points, data.split.x_train, eval_batch_size)
+    barrier = error_barrier(lambda: copy.deepcopy(start), a, b, x, y, points, data.split.x_train,
+                            batch_size=eval_batch_size)
     return barrier, (status_a, status_b)

@@ -218,7 +218,7 @@ def start_training(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, dev
 
 
 def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device: torch.device,
-                eval_batch_size: int = 1024, checkpoint_path=None, difficulty=None) -> TrainResult:
+                eval_batch_size: int, checkpoint_path=None, difficulty=None) -> TrainResult:
     """Train ``spec`` to ``cfg.target_ce``. With ``checkpoint_path``, progress is saved
     every ``cfg.checkpoint_every`` epochs and a run killed in between resumes from
     the last save, reaching the same weights as an uninterrupted run (on CPU).

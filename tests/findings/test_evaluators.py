@@ -91,7 +91,8 @@ def study(tmp_path_factory):
     pruning = pruning_table(zoo)
     pruning.to_parquet(layout.table("pruning"))  # only the columns the evaluator reads are needed
     # feature length falls with sparsity on every model but the first, where it rises
-    pm = pd.DataFrame([(m, "global_magnitude", sched, s, "test_feature_length", (1 + s if i == 0 else 5 - s) + 0.01 * i, 0.0, None)
+    pm = pd.DataFrame([(m, "global_magnitude", sched, s, "test_feature_length",
+                        (1 + s if i == 0 else 5 - s) + 0.01 * i, 0.0, None)
                        for i, m in enumerate(zoo["model_id"]) for sched in ("one_shot", "fine_tuned")
                        for s in (0.0, 0.5, 0.9)],
                       columns=["model_id", "method", "schedule", "sparsity", "measure", "value", "seconds", "reason"])

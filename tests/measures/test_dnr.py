@@ -87,7 +87,7 @@ def test_training_records_both_rates_every_epoch_and_the_last_eval_rate_is_the_f
     model = build_model(spec.hparams, digits_data.image_shape, digits_data.num_classes, digits_data.mean,
                         digits_data.std)
     model.load_state_dict(result.final_state)
-    assert result.history[-1]["dnr_eval"] == dead_relu_rate(model, digits_data.train_eval()[0])
+    assert result.history[-1]["dnr_eval"] == dead_relu_rate(model, digits_data.train_eval()[0], batch_size=1024)
 
 
 def test_dense_training_rows_of_the_dnr_table():
@@ -109,7 +109,7 @@ def test_fine_tuning_records_the_rates_of_every_epoch(trained, digits_data):
     masks = next_masks(prunable(model.net), None, 0.8, "global_magnitude")
     history, x_eval = [], digits_data.train_eval()[0]
     assert finetune(model, masks, digits_data.split.x_train, digits_data.split.y_train, epochs=2, lr=0.01,
-                    batch_size=64, seed=0, x_eval=x_eval, history=history)
+                    batch_size=64, seed=0, x_eval=x_eval, history=history, eval_batch_size=1024)
     assert [h["epoch"] for h in history] == [1, 2] and history[1]["step"] == 2 * history[0]["step"]
-    assert history[-1]["dnr_eval"] == dead_relu_rate(model, x_eval)
+    assert history[-1]["dnr_eval"] == dead_relu_rate(model, x_eval, batch_size=1024)
     assert all(0 < h["dnr_train"] < 1 for h in history)

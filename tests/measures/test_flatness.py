@@ -36,7 +36,8 @@ def test_zero_noise_keeps_clean_accuracy_and_weights(trained_mlp):
 def test_bisection_reaches_the_target_accuracy_drop(trained_mlp):
     model, _, x, y = trained_mlp
     search = noise_for_accuracy_drop(
-        model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0, generator=torch.Generator().manual_seed(0), batch_size=1024
+        model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0, generator=torch.Generator().manual_seed(0),
+        batch_size=1024
     )
     # Full bisection: the drop one resolution step either side of σ' brackets the target.
     above = [d for s, d in search.trace if s > search.scale]

@@ -26,7 +26,7 @@ def test_instability_measures_are_the_barriers_of_their_start_points(tiny_config
     ctx.spec, ctx.training, ctx.data = spec, training, digits_data
     results = compute_measures(ctx, NAMES)
     assert all(r.ok and 0.0 <= r.value <= 1.0 for r in results.values()), results
-    expected, _ = instability(spec, training, digits_data, torch.device("cpu"), 4, 3, x, y)
+    expected, _ = instability(spec, training, digits_data, torch.device("cpu"), 4, 3, x, y, eval_batch_size=1024)
     assert results["instability_k"].value == expected.height  # deterministic on CPU, default copy seeds
 
 

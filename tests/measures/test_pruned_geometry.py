@@ -1,7 +1,8 @@
 """The evaluate stage's engine (prunability.robustness_eval): per-sample feature
-geometry and the pruned_measures rows (prunability.pruned_measures): the same numbers as the dense measures (measures/features.py and
-measures/dead_neurons.py) on the same model and inputs, from one forward pass
-per test set, and failures recorded with a reason."""
+geometry and the pruned_measures rows (prunability.pruned_measures): the same
+numbers as the dense measures (measures/features.py and measures/dead_neurons.py) on
+the same model and inputs, from one forward pass per test set, and failures recorded
+with a reason."""
 
 import copy
 import math
@@ -59,7 +60,8 @@ def test_per_sample_geometry_equals_what_features_computes(trained_nin_bn, digit
 def test_pruned_measures_equal_the_dense_measures_on_the_same_model(trained_nin_bn, digits, make_context, pruned):
     model = magnitude_pruned(trained_nin_bn[0]) if pruned else trained_nin_bn[0]
     x, y = digits.split.x_test, digits.split.y_test
-    out = evaluate_model(model, two_test_sets(digits), y, {"method": "m", "schedule": "one_shot", "sparsity": 0.5 if pruned else 0.0}, ctx(256))
+    key = {"method": "m", "schedule": "one_shot", "sparsity": 0.5 if pruned else 0.0}
+    out = evaluate_model(model, two_test_sets(digits), y, key, ctx(256))
     got = {r["measure"]: r for r in out.measures}
     assert list(got) == list(PRUNED_MEASURES)  # clean set only: one row per measure
     # the registered measures of the same definitions, on the same inputs (here the test set)
@@ -76,7 +78,8 @@ def test_each_test_set_is_one_forward_pass(trained_nin_bn, digits):
     model, calls = trained_nin_bn[0], []
     handle = model.register_forward_pre_hook(lambda *_: calls.append(1))
     try:
-        evaluate_model(model, two_test_sets(digits), digits.split.y_test, {"method": "m", "schedule": "one_shot", "sparsity": 0.0}, ctx(10_000))
+        evaluate_model(model, two_test_sets(digits), digits.split.y_test,
+                       {"method": "m", "schedule": "one_shot", "sparsity": 0.0}, ctx(10_000))
     finally:
         handle.remove()
     assert len(calls) == 2

@@ -65,7 +65,8 @@ def test_common_random_numbers_make_the_accuracy_monotone_in_sigma(make_plain):
     crn = [mean_noisy_accuracy(model, x, y, s, fixed, batch_size=1024) for s in sigmas]
     assert all(a >= b for a, b in zip(crn, crn[1:])) and crn[0] > crn[-1]
     g = torch.Generator().manual_seed(0)
-    redrawn = [mean_noisy_accuracy(model, x, y, s, NoiseDirections.draw(params, 10, g), batch_size=1024) for s in sigmas]
+    redrawn = [mean_noisy_accuracy(model, x, y, s, NoiseDirections.draw(params, 10, g),
+                                   batch_size=1024) for s in sigmas]
     assert any(a < b for a, b in zip(redrawn, redrawn[1:]))
     # Along the search itself: ordered by σ, the drops never decrease.
     found = noise_for_accuracy_drop(model, x, y, target_drop=0.1, samples=10, steps=15, sigma_max=2.0,
@@ -100,7 +101,8 @@ def test_batched_search_equals_unbatched_search(trained_nin_bn):
                                        magnitude_eps=1e-3, batch_size=1024)
 
     assert search(4).trace == search(1).trace
-    increase = [mean_loss_increase(model, x, y, 0.1, 5, torch.Generator().manual_seed(0), draws_per_pass=d, batch_size=1024) for d in (4, 1)]
+    increase = [mean_loss_increase(model, x, y, 0.1, 5, torch.Generator().manual_seed(0), draws_per_pass=d,
+                                   batch_size=1024) for d in (4, 1)]
     assert increase[0] == pytest.approx(increase[1], rel=1e-5) and increase[0] > 0 and math.isfinite(increase[0])
 
 
@@ -134,7 +136,8 @@ def test_many_draws_on_few_images_find_the_closed_form_sigma(make_plain):
 
     x, y = one_hot_data()
     found = noise_for_accuracy_drop(one_hot_model(make_plain), x, y, target_drop=0.1, samples=400, steps=13,
-                                    sigma_max=2.0, generator=torch.Generator().manual_seed(0), images_per_draw=50, batch_size=1024)
+                                    sigma_max=2.0, generator=torch.Generator().manual_seed(0), images_per_draw=50,
+                                    batch_size=1024)
     # 400 draws × 50 samples = 20 full passes' worth: the mean accuracy is within 0.01 of Φ.
     low, high = (1 / (NormalDist().inv_cdf(p) * math.sqrt(2)) for p in (0.91, 0.89))
     assert found.bracketed and low < found.scale < high, found.scale

@@ -79,5 +79,6 @@ def test_noise_directions_do_not_depend_on_the_number_of_images(trained_nin_bn, 
     monkeypatch.setattr(flatness.NoiseDirections, "draw", classmethod(recording))
     for n in (200, len(x)):
         flatness.noise_for_accuracy_drop(model, x[:n], y[:n], target_drop=0.1, samples=8, steps=1, sigma_max=2.0,
-                                         generator=torch.Generator().manual_seed(0), images_per_draw=32, batch_size=1024)
+                                         generator=torch.Generator().manual_seed(0), images_per_draw=32,
+                                         batch_size=1024)
     assert len(seeds) == 2 and seeds[0] == seeds[1]

@@ -118,7 +118,8 @@ def _run(trained_fixture, digits_data, training, share, method="global_magnitude
     scope = METHODS.get(method).scope
     sparsities = make_imp(rate=0.3, rounds=rounds).sparsities()
     return model, list(iterative_rounds(model, params, magnitude(params), scope, sparsities, result.init_state, mode,
-                                        result.init_state, spec, training, digits_data, ap_share=share))
+                                        result.init_state, spec, training, digits_data, ap_share=share,
+                                        eval_batch_size=1024))
 
 
 def test_share_zero_is_bit_for_bit_the_job_without_ap(trained, digits_data, short_training):
@@ -127,7 +128,8 @@ def test_share_zero_is_bit_for_bit_the_job_without_ap(trained, digits_data, shor
     model = _model(spec, digits_data, result.final_state)
     params = prunable(model.net)
     imp = make_imp(rewinding=["weights"], rate=0.3, rounds=2)
-    plain = list(imp_rounds(model, params, result.init_state, "weights", imp, spec, short_training, digits_data))
+    plain = list(imp_rounds(model, params, result.init_state, "weights", imp, spec, short_training, digits_data,
+                            eval_batch_size=1024))
     for a, b in zip(with_zero, plain, strict=True):
         assert a.ap_removed == 0
         assert all(torch.equal(a.masks[n], b.masks[n]) for n in a.masks)
@@ -168,7 +170,8 @@ def test_iterative_rounds_of_other_methods_nest_and_stay_sparse(trained, digits_
 
     sparsities = make_imp(rate=0.4, rounds=2).sparsities()
     rounds = list(iterative_rounds(model, params, score, chosen.scope, sparsities, result.init_state,
-                                   "learning_rate", result.init_state, spec, short_training, digits_data, 0.05))
+                                   "learning_rate", result.init_state, spec, short_training, digits_data, 0.05,
+                                   eval_batch_size=1024))
     first, second = rounds
     assert all(not (second.masks[n] & ~first.masks[n]).any() for n in first.masks)
     total = sum(m.numel() for m in first.masks.values())

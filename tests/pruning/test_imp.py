@@ -37,9 +37,9 @@ def test_rewind_state_is_the_weights_after_k_steps(trained, tiny_config, digits_
     spec, _ = trained
     steps_per_epoch = -(-len(digits_data.split.x_train) // spec.hparams.batch_size)
     cfg = dataclasses.replace(tiny_config.training, rewind_step=steps_per_epoch)
-    full = train_model(spec, cfg, digits_data, torch.device("cpu"))
+    full = train_model(spec, cfg, digits_data, torch.device("cpu"), eval_batch_size=1024)
     one_epoch = train_model(spec, dataclasses.replace(tiny_config.training, max_epochs=1), digits_data,
-                            torch.device("cpu"))
+                            torch.device("cpu"), eval_batch_size=1024)
     assert full.rewind_step == steps_per_epoch == one_epoch.steps
     assert all(torch.equal(full.rewind_state[k], one_epoch.final_state[k]) for k in full.rewind_state)
     assert not torch.equal(full.rewind_state["net.0.weight"], full.final_state["net.0.weight"])
@@ -94,7 +94,8 @@ def test_imp_rounds_keep_their_zeros_and_shrink_the_network(trained, digits_data
     model = _model(spec, digits_data, result.final_state)
     params = prunable(model.net)
     imp = make_imp(rewinding=[mode], rate=0.5, rounds=3)
-    rounds = list(imp_rounds(model, params, result.init_state, mode, imp, spec, short_training, digits_data))
+    rounds = list(imp_rounds(model, params, result.init_state, mode, imp, spec, short_training, digits_data,
+                             eval_batch_size=1024))
     assert [r.round for r in rounds] == [1, 2, 3]
     assert [r.sparsity for r in rounds] == pytest.approx([0.5, 0.75, 0.875])
     for r in rounds:
@@ -110,7 +111,8 @@ def test_learning_rate_rewinding_starts_from_the_trained_survivors(trained, digi
     model = _model(spec, digits_data, result.final_state)
     params = prunable(model.net)
     imp = make_imp(rewinding=["learning_rate"], rate=0.2, rounds=1)
-    (only,) = imp_rounds(model, params, result.init_state, "learning_rate", imp, spec, short_training, digits_data)
+    (only,) = imp_rounds(model, params, result.init_state, "learning_rate", imp, spec, short_training, digits_data,
+                         eval_batch_size=1024)
     start = only.result.init_state  # the weights retraining started from
     for name, mask in only.masks.items():
         assert torch.equal(start[f"net.{name}"][mask], result.final_state[f"net.{name}"][mask])
@@ -121,7 +123,7 @@ def test_a_pruned_initialization_trains_with_its_mask_fixed(trained, digits_data
     model = _model(spec, digits_data, result.init_state)
     params = prunable(model.net)
     masks = next_masks(params, None, 0.5, "global_magnitude")
-    run = train_sparse(model, masks, spec, short_training, digits_data)
+    run = train_sparse(model, masks, spec, short_training, digits_data, eval_batch_size=1024)
     assert run.epochs == 1 and run.steps > 0
     for name, p in prunable(model.net).items():
         assert (p[~masks[name]] == 0).all()

@@ -23,11 +23,13 @@ def test_a_sparse_round_with_one_data_order_is_stable_and_stays_sparse(tiny_conf
     apply_masks(model.net, masks)
     start = {k: v.clone() for k, v in model.state_dict().items()}
     x, y = digits_data.train_eval()
-    same, statuses = sparse_instability(model, start, masks, spec, training, digits_data, 3, x, y, seeds=(5, 5))
+    same, statuses = sparse_instability(model, start, masks, spec, training, digits_data, 3, x, y, seeds=(5, 5),
+                                        eval_batch_size=1024)
     assert same.height == 0.0 and len(set(same.errors)) == 1 and len(statuses) == 2
     assert all(torch.equal(v, start[k]) for k, v in model.state_dict().items())  # the model itself is untouched
 
-    differ, _ = sparse_instability(model, start, masks, spec, training, digits_data, 3, x, y, seeds=(5, 6))
+    differ, _ = sparse_instability(model, start, masks, spec, training, digits_data, 3, x, y, seeds=(5, 6),
+                                   eval_batch_size=1024)
     assert differ.height >= 0.0 and differ.errors != same.errors
 
 

@@ -56,7 +56,7 @@ def next_masks(params: dict[str, torch.Tensor], previous: Masks | None, sparsity
 
 def imp_rounds(model, params: dict[str, torch.Tensor], rewind_state: dict, mode: str, imp: ImpConfig,
                spec: ModelSpec, training: TrainingConfig, data: PreparedData,
-               eval_batch_size: int = 1024, ap_share: float = 0.0, init_state: dict | None = None) -> Iterator[Round]:
+               eval_batch_size: int, ap_share: float = 0.0, init_state: dict | None = None) -> Iterator[Round]:
     """Run IMP from ``model`` (trained, dense; modified in place) and yield each
     round after its retraining. ``params`` are the prunable tensors of
     ``model.net``; ``mode`` is ``weights`` or ``learning_rate``; ``ap_share`` > 0

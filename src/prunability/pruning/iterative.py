@@ -95,7 +95,7 @@ def rewind(model, rewind_state: dict, masks: Masks) -> None:
 
 def iterative_rounds(model, params: dict[str, torch.Tensor], score: Scorer, scope: str, sparsities,
                      rewind_state: dict, mode: str, init_state: dict, spec: ModelSpec, training: TrainingConfig,
-                     data: PreparedData, ap_share: float = 0.0, eval_batch_size: int = 1024) -> Iterator[Round]:
+                     data: PreparedData, ap_share: float, eval_batch_size: int) -> Iterator[Round]:
     """Run the rounds from ``model`` (trained, dense; modified in place) and yield each
     after its retraining. ``params`` are the prunable tensors of ``model.net``;
     ``score(s)`` scores the current weights (for a target ``s``); ``mode`` is

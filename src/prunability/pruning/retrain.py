@@ -23,7 +23,7 @@ from prunability.zoo import ModelSpec
 
 
 def train_sparse(model, masks: Masks, spec: ModelSpec, cfg: TrainingConfig, data: PreparedData,
-                 eval_batch_size: int = 1024) -> TrainResult:
+                 eval_batch_size: int) -> TrainResult:
     """Train ``model`` (a Classifier whose ``.net`` the masks are keyed to) in place
     from its current weights; returns the run's history and final state."""
     optimizer = optimizer_of(spec.hparams, model.parameters())

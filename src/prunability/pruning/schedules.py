@@ -128,6 +128,7 @@ def one_shot(req: PruneRequest) -> JobOutput:
             tuned, history = copy.deepcopy(model), []
             finite = finetune(tuned, masks, req.data.split.x_train, req.data.split.y_train,
                               epochs=p.finetune_epochs, lr=p.finetune_lr, batch_size=req.spec.hparams.batch_size,
+                              eval_batch_size=req.batch_size,
                               seed=p.seed, x_eval=req.data.train_eval()[0], history=history)
             out.add_dnr(history, FINE_TUNED, sparsity)
             out.add(tuned, masks, sparsity, FINE_TUNED, finite, snapshot(tuned))

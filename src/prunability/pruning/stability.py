@@ -26,7 +26,7 @@ from prunability.zoo import ModelSpec
 
 def sparse_instability(model, start_state: dict, masks: Masks, spec: ModelSpec, training, data: PreparedData,
                        points: int, x: torch.Tensor, y: torch.Tensor, seeds: Sequence[int] | None = None,
-                       eval_batch_size: int = 1024) -> tuple[Barrier, tuple[str, ...]]:
+                       *, eval_batch_size: int) -> tuple[Barrier, tuple[str, ...]]:
     """The error barrier on (x, y) between two copies of ``model`` loaded with ``start_state``
     and trained with ``masks`` fixed, batch order and dropout seeded by ``seeds`` (default:
     the model's seed plus instability.COPY_SEED_OFFSETS); and the copies' statuses.
@@ -43,5 +43,5 @@ def sparse_instability(model, start_state: dict, masks: Masks, spec: ModelSpec, 
         ends.append(result.final_state)
         statuses.append(result.status)
     barrier = error_barrier(lambda: copy.deepcopy(model), ends[0], ends[1], x, y, points, data.split.x_train,
-                            eval_batch_size)
+                            batch_size=eval_batch_size)
     return barrier, tuple(statuses)
