@@ -81,12 +81,12 @@ def test_figures_are_pngs(tmp_path):
     empty = robustness_curves(t.iloc[:0], tmp_path / "empty.png")
     assert empty.read_bytes()[:8] == PNG_MAGIC
     image = torch.randint(0, 256, (1, 8, 8), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
-    grid = corruption_grid(image, tmp_path / "grid.png", names=["fog", "pixelate"], severities=[1, 5])
+    grid = corruption_grid(image, tmp_path / "grid.png", names=["fog", "pixelate"], severities=[1, 5], seed=0)
     assert grid.read_bytes()[:8] == PNG_MAGIC
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.{e}" for n in ("curves", "empty", "grid") for e in ("png", "svg"))
 
 
 def test_corruption_grid_of_a_study_without_corruptions_is_the_clean_image(tmp_path):
     image = torch.arange(64, dtype=torch.uint8).reshape(1, 8, 8)
-    grid = corruption_grid(image, tmp_path / "grid.png", names=[], severities=[1, 5])
+    grid = corruption_grid(image, tmp_path / "grid.png", names=[], severities=[1, 5], seed=0)
     assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / "grid.svg").is_file()

@@ -35,7 +35,7 @@ def _show(ax, image: torch.Tensor) -> None:
 
 
 def corruption_grid(image: torch.Tensor, path: str | Path, names: Sequence[str] | None = None,
-                    severities: Sequence[int] = SEVERITIES, seed: int = 0, frost_dir: str | None = None) -> Path:
+                    severities: Sequence[int] = SEVERITIES, *, seed: int, frost_dir: str | None = None) -> Path:
     """Rows: corruptions (default: all registered); columns: clean, then each severity.
 
     ``image`` is one uint8 image C x H x W (C = 1 or 3), e.g. the first test image;
