@@ -114,18 +114,15 @@ def cifar_context(config, samples: int, depth: int, width: float):
     return make, sum(p.numel() for p in model.parameters())
 
 
-def run(make_context, measures, names, profile: bool):
-    """{name: MeasureResult} of one shared context; with ``profile``, also the profile's top lines."""
-    profiler = cProfile.Profile() if profile else None
-    if profiler:
-        profiler.enable()
-    results = compute_measures(make_context(measures), names)
-    if not profiler:
-        return results, ""
+def profiled(fn):
+    """fn()'s result and the top of its profile (own time), as text."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    result = fn()
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
-    return results, out.getvalue()
+    return result, out.getvalue()
 
 
 def rel_diff(a: float, b: float) -> float:
@@ -135,11 +132,25 @@ def rel_diff(a: float, b: float) -> float:
 
 
 def compare(label: str, make_context, measures, names, unbatched: bool, profile: bool) -> pd.DataFrame:
-    batched, profiled = run(make_context, measures, names, profile)
+    """Per measure: batched and unbatched seconds, interleaved measure by measure (each
+    mode in its own shared context), so that a change of the machine's load hits both."""
+    contexts = {"batched": make_context(measures)}
+    if unbatched:
+        contexts["unbatched"] = make_context(dataclasses.replace(measures, noise_draws_per_pass=1))
+    results = {mode: {} for mode in contexts}
+    profiles = []
+    for name in names:
+        for mode, ctx in contexts.items():
+            if profile and mode == "batched":
+                (result,), text = profiled(lambda: list(compute_measures(ctx, [name]).values()))
+                profiles.append(text)
+            else:
+                (result,) = compute_measures(ctx, [name]).values()
+            results[mode][name] = result
+    batched = results["batched"]
     rows = {n: {f"{label} batched s": r.seconds} for n, r in batched.items()}
     if unbatched:
-        one, _ = run(make_context, dataclasses.replace(measures, noise_draws_per_pass=1), names, False)
-        for n, r in one.items():
+        for n, r in results["unbatched"].items():
             rows[n][f"{label} unbatched s"] = r.seconds
             rows[n][f"{label} ratio"] = r.seconds / max(batched[n].seconds, 1e-9)
             rows[n][f"{label} max rel diff"] = rel_diff(batched[n].value, r.value)
@@ -147,9 +158,9 @@ def compare(label: str, make_context, measures, names, unbatched: bool, profile:
         rows[n][f"{label} value"] = r.value
         if r.reason:
             rows[n][f"{label} missing because"] = r.reason[:60]
-    if profiled:
-        print(f"--- {label}: where the batched run spends its time (cProfile, own time) ---")
-        print("\n".join(profiled.splitlines()[:40]))
+    for name, text in zip(names, profiles):
+        print(f"--- {label} {name}: where the batched computation spends its time (cProfile, own time) ---")
+        print("\n".join(line for line in text.splitlines()[:22] if line.strip()))
     return pd.DataFrame(rows).T
 
 
