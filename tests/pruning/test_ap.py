@@ -7,12 +7,16 @@ import pytest
 import torch
 
 from builders import imp as make_imp
+from builders import study
 from prunability.models import build_model
+from prunability.pruning import unpack_masks
 from prunability.pruning.ap import ap_count, ap_prune
-from prunability.pruning.imp import imp_rounds, magnitude
+from prunability.pruning.imp import magnitude
 from prunability.pruning.iterative import iterative_rounds, round_masks
 from prunability.pruning.masks import keep_count
 from prunability.pruning.methods import METHODS
+from prunability.pruning.schedules import PruneRequest, StoredWeights, prune_job
+from prunability.pruning_jobs import parse_key, sparsity_key
 from builders import prunable
 
 
@@ -123,18 +127,29 @@ def _run(trained_fixture, digits_data, training, share, method="global_magnitude
 
 
 def test_share_zero_is_bit_for_bit_the_job_without_ap(trained, digits_data, short_training):
-    spec, result = trained
+    """The '+ap' IMP job with pruning.ap.share 0 (pruning.schedules.prune_job) is its twin without AP:
+    the same masks, networks, rows and dead-neuron histories, only the schedule and ap columns differ."""
     _, with_zero = _run(trained, digits_data, short_training, 0.0)
-    model = _model(spec, digits_data, result.final_state)
-    params = prunable(model.net)
-    imp = make_imp(rewinding=["weights"], rate=0.3, rounds=2)
-    plain = list(imp_rounds(model, params, result.init_state, "weights", imp, spec, short_training, digits_data,
-                            eval_batch_size=1024))
-    for a, b in zip(with_zero, plain, strict=True):
-        assert a.ap_removed == 0
-        assert all(torch.equal(a.masks[n], b.masks[n]) for n in a.masks)
-        assert all(torch.equal(a.result.final_state[k], b.result.final_state[k]) for k in a.result.final_state)
-        assert a.result.history == b.result.history
+    assert [r.ap_removed for r in with_zero] == [0, 0]
+    spec, result = trained
+    config = study(training={"max_epochs": 1}, pruning={
+        "sparsities": [0.0, 0.5], "imp": {"rewinding": ["weights"], "rate": 0.3, "rounds": 2, "instability_rounds": []},
+        "ap": {"enabled": True, "share": 0.0}, "baselines": {"of": []}})
+    stored = StoredWeights(init=result.init_state, rewind=result.rewind_state, dense_finite=True)
+    ap, plain = (prune_job(PruneRequest(parse_key(key), _model(spec, digits_data, result.final_state), spec,
+                                        digits_data, config, stored))
+                 for key in ("global_magnitude.imp_weight_rewind+ap", "global_magnitude.imp_weight_rewind"))
+    assert list(ap.masks) == list(plain.masks) == [sparsity_key(s) for s in (0.0, 1 - 0.7, 1 - 0.7 ** 2)]
+    for key in plain.masks:
+        a, b = unpack_masks(ap.masks[key]), unpack_masks(plain.masks[key])
+        assert all(torch.equal(a[n], b[n]) for n in b)
+    (ap_states,), (plain_states,) = ap.weights.values(), plain.weights.values()
+    for key, state in plain_states.items():
+        assert all(torch.equal(ap_states[key][k], state[k]) for k in state)
+    differ = {"job", "schedule", "ap"}
+    same = lambda rows: [{k: v for k, v in r.items() if k not in differ} for r in rows]  # noqa: E731
+    assert same(ap.rows) == same(plain.rows) and same(ap.dnr) == same(plain.dnr)
+    assert {r["schedule"] for r in ap.rows} == {"imp_weight_rewind+ap"} and all(r["ap"] for r in ap.rows)
 
 
 def test_ap_rounds_change_the_masks_prune_negative_weights_and_keep_pruned_weights_at_zero(

@@ -6,12 +6,16 @@ import pytest
 import torch
 
 from builders import imp as make_imp
+from builders import prunable, study
 from prunability.models import build_model
-from prunability.pruning.imp import imp_rounds, next_masks, rewind
+from prunability.pruning import unpack_masks
+from prunability.pruning.imp import magnitude, next_masks, rewind
+from prunability.pruning.iterative import iterative_rounds
 from prunability.pruning.masks import keep_count
 from prunability.pruning.retrain import train_sparse
+from prunability.pruning.schedules import PruneRequest, StoredWeights, prune_job
+from prunability.pruning_jobs import parse_key
 from prunability.train import train_model
-from builders import prunable
 
 
 def _model(spec, data, state):
@@ -88,31 +92,39 @@ def test_rewinding_restores_exactly_the_step_k_weights_for_survivors(trained, di
     assert bn_stats and all(torch.equal(state[k], result.init_state[k]) for k in bn_stats)
 
 
-@pytest.mark.parametrize("mode", ["weights", "learning_rate"])
-def test_imp_rounds_keep_their_zeros_and_shrink_the_network(trained, digits_data, short_training, mode):
+@pytest.mark.parametrize("mode, schedule", [("weights", "imp_weight_rewind"), ("learning_rate", "imp_lr_rewind")])
+def test_imp_rounds_keep_their_zeros_and_shrink_the_network(trained, digits_data, mode, schedule):
+    """The IMP job through the schedule API (pruning.schedules.prune_job): three rounds at rate 0.5, one
+    epoch of retraining each; every round's network is zero exactly off its mask, and the masks nest."""
     spec, result = trained
+    config = study(training={"max_epochs": 1}, pruning={
+        "sparsities": [0.0, 0.5], "imp": {"rewinding": [mode], "rate": 0.5, "rounds": 3, "instability_rounds": []},
+        "ap": {"enabled": False}, "baselines": {"of": []}})
+    stored = StoredWeights(init=result.init_state, rewind=result.rewind_state, dense_finite=True)
     model = _model(spec, digits_data, result.final_state)
-    params = prunable(model.net)
-    imp = make_imp(rewinding=[mode], rate=0.5, rounds=3)
-    rounds = list(imp_rounds(model, params, result.init_state, mode, imp, spec, short_training, digits_data,
-                             eval_batch_size=1024))
-    assert [r.round for r in rounds] == [1, 2, 3]
-    assert [r.sparsity for r in rounds] == pytest.approx([0.5, 0.75, 0.875])
-    for r in rounds:
-        trained_net = _model(spec, digits_data, r.result.final_state)
-        for name, p in prunable(trained_net.net).items():
-            assert (p[~r.masks[name]] == 0).all()
-            assert (p[r.masks[name]] != 0).any()
-        assert r.result.epochs == 1
+    out = prune_job(PruneRequest(parse_key(f"global_magnitude.{schedule}"), model, spec, digits_data, config, stored))
+    assert list(out.masks) == ["0", "0.5", "0.75", "0.875"]  # the dense network, then rounds 1, 2, 3
+    assert list(out.weights) == [schedule] and list(out.weights[schedule]) == ["0.5", "0.75", "0.875"]
+    total = out.rows[0]["prunable"]
+    assert [r["kept"] for r in out.rows[::2]] == [keep_count(total, s) for s in (0.0, 0.5, 0.75, 0.875)]
+    previous = None
+    for key, state in out.weights[schedule].items():
+        masks = unpack_masks(out.masks[key])
+        for name, mask in masks.items():
+            assert (state[f"net.{name}"][~mask] == 0).all()
+            assert (state[f"net.{name}"][mask] != 0).any()
+            assert previous is None or not (mask & ~previous[name]).any()
+        previous = masks
+    assert sorted({(r["round"], r["epoch"]) for r in out.dnr}) == [(1, 1), (2, 1), (3, 1)]  # one epoch a round
 
 
 def test_learning_rate_rewinding_starts_from_the_trained_survivors(trained, digits_data, short_training):
     spec, result = trained
     model = _model(spec, digits_data, result.final_state)
     params = prunable(model.net)
-    imp = make_imp(rewinding=["learning_rate"], rate=0.2, rounds=1)
-    (only,) = imp_rounds(model, params, result.init_state, "learning_rate", imp, spec, short_training, digits_data,
-                         eval_batch_size=1024)
+    sparsities = make_imp(rewinding=["learning_rate"], rate=0.2, rounds=1).sparsities()
+    (only,) = iterative_rounds(model, params, magnitude(params), "global", sparsities, result.init_state,
+                               "learning_rate", result.init_state, spec, short_training, digits_data, 0.0, 1024)
     start = only.result.init_state  # the weights retraining started from
     for name, mask in only.masks.items():
         assert torch.equal(start[f"net.{name}"][mask], result.final_state[f"net.{name}"][mask])

@@ -17,26 +17,20 @@ that rate, so the two rewinding modes differ only in the survivors' starting
 values.
 
 Since the iterative schedule of every scoring method (pruning/iterative.py) is
-this loop with other scores, IMP runs through it with magnitude scores; AP
+this loop with other scores, IMP runs through it with magnitude scores (the
+``rounds`` schedule of pruning/schedules.py scores by ``magnitude``); AP
 (pruning/ap.py) is an option of both.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import torch
 
-from prunability.config import ImpConfig, TrainingConfig
-from prunability.data.split import PreparedData
-from prunability.pruning.iterative import REWIND_LEARNING_RATE, REWIND_WEIGHTS, Round, iterative_rounds, rewind
+from prunability.pruning.iterative import REWIND_LEARNING_RATE, REWIND_WEIGHTS, rewind
 from prunability.pruning.masks import Masks, masks_from_scores
 from prunability.pruning.methods import METHODS
-from prunability.zoo import ModelSpec
 
-ImpRound = Round  # one round: number, sparsity, masks, retraining result (and AP's count)
-
-__all__ = ["REWIND_LEARNING_RATE", "REWIND_WEIGHTS", "ImpRound", "imp_rounds", "magnitude", "next_masks", "rewind"]
+__all__ = ["REWIND_LEARNING_RATE", "REWIND_WEIGHTS", "magnitude", "next_masks", "rewind"]
 
 
 def magnitude(params: dict[str, torch.Tensor]):
@@ -52,17 +46,3 @@ def next_masks(params: dict[str, torch.Tensor], previous: Masks | None, sparsity
     if previous is not None:
         scores = {n: s.masked_fill(~previous[n].to(s.device), float("-inf")) for n, s in scores.items()}
     return masks_from_scores(scores, sparsity, chosen.scope)
-
-
-def imp_rounds(model, params: dict[str, torch.Tensor], rewind_state: dict, mode: str, imp: ImpConfig,
-               spec: ModelSpec, training: TrainingConfig, data: PreparedData,
-               eval_batch_size: int, ap_share: float = 0.0, init_state: dict | None = None) -> Iterator[Round]:
-    """Run IMP from ``model`` (trained, dense; modified in place) and yield each
-    round after its retraining. ``params`` are the prunable tensors of
-    ``model.net``; ``mode`` is ``weights`` or ``learning_rate``; ``ap_share`` > 0
-    adds AP, whose first-round W_start is ``init_state`` (the dense run's start;
-    the rewind point if not given)."""
-    scope = METHODS.get(imp.method).scope
-    yield from iterative_rounds(model, params, magnitude(params), scope, imp.sparsities(), rewind_state, mode,
-                                init_state if init_state is not None else rewind_state, spec, training, data,
-                                ap_share, eval_batch_size)
