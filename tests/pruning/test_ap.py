@@ -90,7 +90,7 @@ def test_an_ap_round_keeps_exactly_the_target_count_and_removes_round_q_n_by_ap(
     masks, removed = round_masks(scores, None, 0.2, "global", ap_share=0.05, trained=trained, start=start)
     assert removed == ap_count(total, 0.05) == 4
     assert sum(int(m.sum()) for m in masks.values()) == keep_count(total, 0.2)
-    without, _ = round_masks(scores, None, 0.2, "global")
+    without, _ = round_masks(scores, None, 0.2, "global", 0.0)  # no AP
     gone_by_ap = {n: without[n] & ~masks[n] for n in masks}  # kept without AP, removed with it
     assert all((trained[n][gone_by_ap[n]] < 0).all() for n in masks)
     # the base method removed 20 % − 5 %: its survivors are the top (80 − 16 + 4) magnitudes

@@ -140,7 +140,7 @@ def test_random_reinit_keeps_the_mask_trains_a_fresh_init_and_pruned_weights_sta
     starts = _states(trained, digits_data, seed)
     source = _source_masks(trained, digits_data)
     nets = list(baseline_networks("random_reinit", "imp_weight_rewind", source, starts,
-                                  torch.Generator().manual_seed(seed)))
+                                  torch.Generator().manual_seed(seed), min_sparsity=0.0))
     assert [n.sparsity for n in nets] == [0.0, 0.8] and nets[0].start is None
     net = nets[1]
     assert net.start is starts.fresh
@@ -173,9 +173,9 @@ def test_layer_matched_random_starts_from_the_rewind_point(trained, digits_data)
     starts = _states(trained, digits_data, seed)
     source = _source_masks(trained, digits_data)
     first = list(baseline_networks("layer_matched_random", "imp_weight_rewind", source, starts,
-                                   torch.Generator().manual_seed(seed)))
+                                   torch.Generator().manual_seed(seed), min_sparsity=0.0))
     again = list(baseline_networks("layer_matched_random", "imp_weight_rewind", source, starts,
-                                   torch.Generator().manual_seed(seed)))
+                                   torch.Generator().manual_seed(seed), min_sparsity=0.0))
     net = first[1]
     assert net.start is starts.rewind
     assert all(int(net.masks[n].sum()) == int(source[0.8][n].sum()) for n in source[0.8])

@@ -88,10 +88,10 @@ class BaselineNetwork:
 
 
 def baseline_networks(kind: str, source_schedule: str, source_masks: dict[float, Masks], starts: StartWeights,
-                      generator: torch.Generator, min_sparsity: float = 0.0) -> Iterator[BaselineNetwork]:
+                      generator: torch.Generator, min_sparsity: float) -> Iterator[BaselineNetwork]:
     """The networks of a ``kind`` baseline of a job with ``source_schedule`` whose masks
     are ``source_masks`` (by sparsity): each to be trained from ``start`` under ``masks``;
-    the dense point and every sparsity from ``min_sparsity`` on."""
+    the dense point and every sparsity from ``min_sparsity`` (``pruning.baselines.min_sparsity``) on."""
     if kind not in (RANDOM_REINIT, LAYER_MATCHED_RANDOM):
         raise ValueError(f"baseline kind must be {RANDOM_REINIT!r} or {LAYER_MATCHED_RANDOM!r}, got {kind!r}")
     where = start_point(source_schedule)

@@ -62,7 +62,7 @@ def _net_tensors(state: dict, names) -> dict[str, torch.Tensor]:
 
 
 def round_masks(scores: dict[str, torch.Tensor], previous: Masks | None, sparsity: float, scope: str,
-                ap_share: float = 0.0, trained: dict | None = None, start: dict | None = None) -> tuple[Masks, int]:
+                ap_share: float, trained: dict | None = None, start: dict | None = None) -> tuple[Masks, int]:
     """The next round's masks and the count AP removed: scores with earlier-pruned
     weights at −∞, the top kept to reach ``sparsity``; with ``ap_share`` > 0 the AP rule
     takes round(share · alive) of the removal (``trained`` = W_T, ``start`` = W_start)."""
