@@ -15,7 +15,11 @@ threshold, which only flatters the baseline). Running the baseline on every imag
 subset (--baseline-images per corruption and severity) and its rate is
 extrapolated to N images. Per corruption the two sides run alternately for
 --rounds rounds and the fastest round of each is kept, so both see the same
-machine load; the ratios printed are from this one run. --threads sets torch's
+machine load; the ratios printed are from this one run. Besides wall time, each
+side's CPU time (``time.process_time``, all threads of the process) is kept the
+same way: on a shared machine the wall-clock ratio also measures who got the
+cores (the baseline's short runs catch quiet moments that 10,000-image runs
+cannot), the CPU-time ratio only the work. --threads sets torch's
 thread count, which ``corrupt_all_severities`` uses to run blocks of images side
 by side where that cannot change a value (see ``corruptions/apply.py``); the
 baseline is single-threaded, as make_cifar_c.py is.
@@ -266,24 +270,29 @@ BASELINE = {
 }
 
 
-def baseline_seconds(name: str, images: np.ndarray) -> float:
-    """Seconds of the per-image baseline for ``images`` at all five severities."""
+def _clocks() -> np.ndarray:
+    """Wall seconds and this process's CPU seconds (all its threads), now."""
+    return np.array([time.perf_counter(), time.process_time()])
+
+
+def baseline_seconds(name: str, images: np.ndarray) -> np.ndarray:
+    """Wall and CPU seconds of the per-image baseline for ``images`` at all five severities."""
     params = CORRUPTIONS.get(name).params
-    start = time.perf_counter()
+    start = _clocks()
     for p in params:
         for img in images:
             np.uint8(BASELINE[name](img / 255.0, p) * 255)
-    return time.perf_counter() - start
+    return _clocks() - start
 
 
-def torch_seconds(name: str, x: torch.Tensor, chunk: int) -> float:
-    """Seconds of ``corrupt_all_severities`` on all of ``x`` (in calls of ``chunk`` images)."""
-    start = time.perf_counter()
+def torch_seconds(name: str, x: torch.Tensor, chunk: int) -> np.ndarray:
+    """Wall and CPU seconds of ``corrupt_all_severities`` on all of ``x`` (in calls of ``chunk`` images)."""
+    start = _clocks()
     for block in x.split(chunk or len(x)):
         corrupt_all_severities(block, name, SEVERITIES, seed=0, frost_dir=FROST_DIR)
     if x.device.type == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return _clocks() - start
 
 
 def _synthetic_frost_dir() -> str:
@@ -325,19 +334,22 @@ def main() -> None:
           f"({torch.get_num_threads()} threads, {'one call' if not args.chunk else f'calls of {args.chunk}'} "
           f"per severity); per-image NumPy/SciPy baseline on {len(subset)} images, extrapolated; "
           f"{args.rounds} interleaved rounds, fastest kept; {load()}")
-    print(f"{'corruption':18s} {'torch img/s':>12s} {'baseline img/s':>15s} {'ratio':>7s}")
-    total_torch = total_base = 0.0
+    print(f"{'corruption':18s} {'torch img/s':>12s} {'baseline img/s':>15s} {'ratio':>7s} {'CPU-time ratio':>15s}")
+    total_torch, total_base = np.zeros(2), np.zeros(2)
     for name in names:
-        fast = slow = math.inf
+        fast = slow = np.full(2, math.inf)
         for _ in range(args.rounds):  # interleaved, so both sides see the same machine load
-            fast = min(fast, torch_seconds(name, x, args.chunk))
-            slow = min(slow, baseline_seconds(name, subset) * args.images / len(subset))
+            fast = np.minimum(fast, torch_seconds(name, x, args.chunk))
+            slow = np.minimum(slow, baseline_seconds(name, subset) * args.images / len(subset))
         total_torch += fast
         total_base += slow
         rate = args.images * len(SEVERITIES)
-        print(f"{name:18s} {rate / fast:12.0f} {rate / slow:15.0f} {slow / fast:7.1f}x", flush=True)
-    print(f"{len(names)} corruptions x 5 on {args.images} images: torch {total_torch:.1f} s, baseline {total_base:.1f} s "
-          f"(extrapolated), overall {total_base / total_torch:.1f}x faster; {load()}")
+        print(f"{name:18s} {rate / fast[0]:12.0f} {rate / slow[0]:15.0f} {slow[0] / fast[0]:7.1f}x "
+              f"{slow[1] / fast[1]:14.1f}x", flush=True)
+    print(f"{len(names)} corruptions x 5 on {args.images} images: torch {total_torch[0]:.1f} s, baseline "
+          f"{total_base[0]:.1f} s (extrapolated), overall {total_base[0] / total_torch[0]:.1f}x faster; CPU time: "
+          f"torch {total_torch[1]:.1f} s, baseline {total_base[1]:.1f} s, {total_base[1] / total_torch[1]:.1f}x; "
+          f"{load()}")
 
 
 if __name__ == "__main__":
