@@ -69,18 +69,24 @@ def measure(config, specs, datas, device: torch.device, cfg) -> dict:
         for i, r in zip(group, train_models([specs[i] for i in group], cfg, [datas[i] for i in group], device, batch)):
             batched[i] = r
         t_batched += time.perf_counter() - start
-    same_steps = all(a.steps == b.steps and a.status == b.status for a, b in zip(alone, batched))
-    diff = max((a.final_state[k].double() - b.final_state[k].double()).abs().max().item()
-               for a, b in zip(alone, batched) for k in a.final_state)
+    same = [a.steps == b.steps and a.status == b.status for a, b in zip(alone, batched)]
+    diffs = [max((a.final_state[k].double() - b.final_state[k].double()).abs().max().item() for k in a.final_state)
+             for a, b in zip(alone, batched)]
     steps = sum(a.steps for a in alone)
     return {"steps": steps, "alone_s": t_alone, "batched_s": t_batched, "alone_rate": steps / t_alone,
-            "batched_rate": sum(b.steps for b in batched) / t_batched, "same_steps": same_steps, "max_diff": diff,
-            "statuses": sorted({a.status for a in alone})}
+            "batched_rate": sum(b.steps for b in batched) / t_batched, "same_steps": all(same),
+            "max_diff": max(d for d, s in zip(diffs, same) if s) if any(same) else float("nan"),
+            "other_steps": [(specs[i].model_id, alone[i].steps, batched[i].steps, diffs[i])
+                            for i in range(len(specs)) if not same[i]],
+            "statuses": sorted({str(a.status) for a in alone})}
 
 
 def report(label: str, r: dict) -> None:
     print(f"[{label}] {r['steps']} model-steps; statuses {r['statuses']}; same steps and status per model: "
-          f"{r['same_steps']}; largest final-weight difference {r['max_diff']:.2e}")
+          f"{r['same_steps']}; largest final-weight difference of those models {r['max_diff']:.2e}")
+    for model_id, alone, batched, diff in r["other_steps"]:
+        print(f"[{label}]   {model_id} stopped at another step: {alone} alone, {batched} batched "
+              f"(final weights differ by up to {diff:.2e})")
     print(f"[{label}] one at a time: {r['alone_s']:.1f} s = {r['alone_rate']:.0f} model-steps/s")
     print(f"[{label}] batched:       {r['batched_s']:.1f} s = {r['batched_rate']:.0f} model-steps/s")
     print(f"[{label}] ratio batched / one at a time: {r['batched_rate'] / r['alone_rate']:.2f}x")
@@ -94,6 +100,8 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="both runs with training.compile (torch.compile)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    # the first optimizer a process builds imports torch._dynamo (seconds): not in either timing
+    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     for device in devices:
         config, specs, datas = zoo(args.config, device)

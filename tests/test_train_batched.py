@@ -168,3 +168,22 @@ def test_difficulty_scores_are_recorded_per_model_as_alone(cfg, digits_data):
             assert all((ca != cb).float().mean() < 0.01 for ca, cb in zip(sa["correct"], sb["correct"]))
             assert torch.allclose(sa["el2n"], sb["el2n"], atol=1e-4)
             assert ((sa["grand"] - sb["grand"]).abs() / sa["grand"]).max() < 0.02  # gradient norms: rounding grows
+
+
+def test_stacked_evaluation_gives_the_lone_evaluations_rows(cfg, digits_data, monkeypatch):
+    """The stacked per-epoch evaluation (off the CPU) gives the rows of the lone one (on the
+    CPU), chunked or not, and leaves training alone (BatchNorm statistics included)."""
+    import prunability.train_batched
+
+    specs, datas = _zoo(digits_data)  # training shares 1 and 0.3: two training-set lengths, one test set
+    two = dataclasses.replace(cfg, max_epochs=2, target_ce=1e-9)
+    lone = train_models(specs, two, datas, CPU, eval_batch_size=1024)
+    monkeypatch.setattr(prunability.train_batched, "stacked_evaluation", lambda device: True)
+    for batch in (1024, 100):
+        stacked = train_models(specs, two, datas, CPU, eval_batch_size=batch)
+        for a, b in zip(lone, stacked):
+            assert _max_diff(a.final_state, b.final_state) == 0
+            assert len(b.history) == len(a.history) == 2
+            for ra, rb in zip(a.history, b.history):
+                for key in ("train_loss", "test_loss", "train_acc", "test_acc", "dnr_eval", "dnr_train"):
+                    assert rb[key] == pytest.approx(ra[key], abs=1e-5), key

@@ -147,17 +147,18 @@ class StackedNetworks:
         self.buffers = {k: v[index] for k, v in self.buffers.items()}
 
     @torch.no_grad()
-    def evaluate(self, rows: list[int], x: torch.Tensor, batch_size: int):
-        """Eval-mode logits (m × n × K), ReLU zero counts per input (m × n) and ReLU units per
-        input of the models ``rows`` on ``x``: m × n × C × H × W images (uint8 or float), or
-        1 × n × … that every model sees; ``batch_size`` images per model and pass, as
-        ``evaluation.logits_of`` takes them. Sequential networks only (``plan``)."""
+    def evaluate(self, rows: list[int], x: torch.Tensor, batch_size: int, count: bool = True):
+        """Eval-mode logits (m × n × K), ReLU zero counts per input (m × n; None without
+        ``count``) and ReLU units per input of the models ``rows`` on ``x``: m × n × C × H × W
+        images (uint8 or float), or 1 × n × … that every model sees; ``batch_size`` images per
+        model and pass, as ``evaluation.logits_of`` takes them. Sequential networks only (``plan``)."""
         index = torch.tensor(rows, dtype=torch.long, device=self.flat.device)
         params = self.views(self.flat[index])
         buffers = {k: v[index] for k, v in self.buffers.items()}
-        passes = [self._grouped(self.plan, params, buffers, as_float(x[:, i : i + batch_size]), [], False)
+        passes = [self._grouped(self.plan, params, buffers, as_float(x[:, i : i + batch_size]), [], False, count)
                   for i in range(0, x.shape[1], batch_size)]
-        return torch.cat([p[0] for p in passes], dim=1), torch.cat([p[1] for p in passes], dim=1), passes[0][2]
+        zeros = torch.cat([p[1] for p in passes], dim=1) if count else None
+        return torch.cat([p[0] for p in passes], dim=1), zeros, passes[0][2]
 
     @staticmethod
     def _sgd(flat, grad, buf, lr, weight_decay, momentum: float) -> None:
