@@ -156,6 +156,7 @@ class MeasureConfig:
     perturbation_relative_size: float
     perturbation_samples: int
     noise_draws_per_pass: int
+    noise_memory_mb: int
     coherence_samples: int
     instability_points: int
     instability_k_step: int

@@ -9,7 +9,7 @@ import torch
 
 from builders import hparams as typed_hparams
 from prunability.measures import compute_measures
-from prunability.measures.flatness import gaussian_noise
+from prunability.measures.flatness import NoiseDirections, gaussian_noise, noise_for_accuracy_drop
 from prunability.measures.folding import fold_batchnorm, folded_classifier
 from prunability.measures.perturbed import evaluate_perturbed, vmappable
 from prunability.models import build_model
@@ -90,3 +90,22 @@ def test_a_model_in_training_mode_takes_the_loop(trained_nin_bn):
     loop = evaluate_perturbed(b, x, y, draws, draws_per_pass=1, batch_size=1024)
     assert batched == loop
     assert not torch.equal(a.net[1].running_mean, model.net[1].running_mean)  # the loop ran, statistics moved
+
+
+def test_kept_directions_are_the_redrawn_ones_and_the_search_is_unchanged(trained_nin_bn):
+    model, _, x, y = trained_nin_bn
+    params = [p.detach() for p in model.parameters()]
+    kept = NoiseDirections.draw(params, 10, torch.Generator().manual_seed(0), keep_bytes=2**30)
+    redrawn = NoiseDirections.draw(params, 10, torch.Generator().manual_seed(0))
+    assert kept.nbytes == 10 * sum(p.numel() for p in params) * 4
+    for _ in range(2):  # the second pass over ``kept`` reuses the first's numbers
+        for (s1, a), (s2, b) in zip(kept.chunks(4), redrawn.chunks(4)):
+            assert s1 == s2 and all(torch.equal(u, v) for da, db in zip(a, b) for u, v in zip(da, db))
+    assert 4 in kept._kept and not redrawn._kept
+
+    def search(keep_bytes):
+        return noise_for_accuracy_drop(model, x, y, target_drop=0.1, samples=12, steps=8, sigma_max=2.0,
+                                       generator=torch.Generator().manual_seed(0), batch_size=256, draws_per_pass=5,
+                                       images_per_draw=60, keep_bytes=keep_bytes)
+
+    assert search(2**30).trace == search(0).trace

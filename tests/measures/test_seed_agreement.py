@@ -71,8 +71,8 @@ def test_noise_directions_do_not_depend_on_the_number_of_images(trained_nin_bn, 
     seeds = []
     draw = flatness.NoiseDirections.draw.__func__
 
-    def recording(cls, params, samples, generator):
-        directions = draw(cls, params, samples, generator)
+    def recording(cls, params, samples, generator, keep_bytes=0):
+        directions = draw(cls, params, samples, generator, keep_bytes)
         seeds.append(directions.seed)
         return directions
 

@@ -39,7 +39,8 @@ i.e. uses σ² as the standard deviation; here the standard deviation is σ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import torch
 
@@ -54,28 +55,47 @@ class NoiseDirections:
     """K standard-normal draws z_k shaped like the parameters, fixed once per
     search (common random numbers). They are a function of one seed and are
     regenerated chunk by chunk, identically, whenever they are needed, so
-    that K·ω numbers never sit in memory at once."""
+    that K·ω numbers need not sit in memory at once; when they take at most
+    ``keep_bytes``, the first pass keeps them and later passes (bisection
+    steps) reuse them instead of drawing them again (the same numbers)."""
 
     shapes: tuple[torch.Size, ...]
     samples: int
     seed: int
     device: torch.device
     dtype: torch.dtype
+    keep_bytes: int = 0
+    _kept: dict = field(default_factory=dict, compare=False, repr=False)  # chunk size -> [(start, z)]
 
     @classmethod
-    def draw(cls, params: list[torch.Tensor], samples: int, generator: torch.Generator) -> "NoiseDirections":
+    def draw(cls, params: list[torch.Tensor], samples: int, generator: torch.Generator,
+             keep_bytes: int = 0) -> "NoiseDirections":
         """Directions of a new search; advances ``generator`` by one number (the search's seed)."""
         seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device).item())
-        return cls(tuple(p.shape for p in params), samples, seed, params[0].device, params[0].dtype)
+        return cls(tuple(p.shape for p in params), samples, seed, params[0].device, params[0].dtype, keep_bytes)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of all K draws at once."""
+        return self.samples * sum(math.prod(s) for s in self.shapes) * torch.finfo(self.dtype).bits // 8
 
     def chunks(self, size: int):
         """(first index, [z_k for the next ``size`` draws]) in order; draw k is z_k for every tensor in turn."""
+        if size in self._kept:
+            yield from self._kept[size]
+            return
+        keep = [] if self.nbytes <= self.keep_bytes else None
         generator = torch.Generator(device=self.device).manual_seed(self.seed)
         for start in range(0, self.samples, size):
-            yield start, [
+            chunk = [
                 [torch.randn(shape, generator=generator, device=self.device, dtype=self.dtype) for shape in self.shapes]
                 for _ in range(min(size, self.samples - start))
             ]
+            if keep is not None:
+                keep.append((start, chunk))
+            yield start, chunk
+        if keep is not None:
+            self._kept[size] = keep
 
 
 def scale_noise(z: list[torch.Tensor], params: list[torch.Tensor], sigma: float, magnitude_eps: float | None = None):
@@ -142,21 +162,22 @@ def mean_noisy_accuracy(
 def noise_for_accuracy_drop(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, target_drop: float, samples: int,
     steps: int, sigma_max: float, generator: torch.Generator, batch_size: int,
-    magnitude_eps: float | None = None, draws_per_pass: int = 16, images_per_draw: int = 0,
+    magnitude_eps: float | None = None, draws_per_pass: int = 16, images_per_draw: int = 0, keep_bytes: int = 0,
 ) -> ScaleSearch:
     """σ where the mean accuracy drop under ``samples`` draws crosses ``target_drop``,
     by ``steps`` log-scale bisection steps on [σ_max·2^-20, σ_max] (``bisection.py``).
 
     The draws, and then the ``images_per_draw`` images each is evaluated on
     (0: all), come from ``generator`` once, before the search; the draws do
-    not depend on the number of images. If even σ_max
+    not depend on the number of images; they are kept in memory between
+    bisection steps when they take at most ``keep_bytes``. If even σ_max
     costs less than the target, the result says so (``too_flat``); Jiang et
     al.'s search silently caps σ' there.
     """
     clean = clean_accuracy(model, x, y, batch_size)
     # Directions first: they then depend only on the seed and the parameter shapes, so models of one
     # architecture share them whatever their training-set size (common random numbers across models).
-    directions = NoiseDirections.draw([p.detach() for p in model.parameters()], samples, generator)
+    directions = NoiseDirections.draw([p.detach() for p in model.parameters()], samples, generator, keep_bytes)
     subsets = image_subsets(len(x), samples, images_per_draw, generator)
 
     def drop_at(sigma: float) -> float:
@@ -178,6 +199,7 @@ def pac_bayes_sigma(ctx, magnitude: bool = False) -> float:
             steps=cfg.pac_bayes_steps, sigma_max=cfg.pac_bayes_sigma_max, generator=ctx.generator(),
             batch_size=ctx.batch_size, magnitude_eps=cfg.magnitude_eps if magnitude else None,
             draws_per_pass=cfg.noise_draws_per_pass, images_per_draw=cfg.pac_bayes_images_per_draw,
+            keep_bytes=cfg.noise_memory_mb * 2**20,
         )
 
     found = ctx.cached("pac_bayes_mag_search" if magnitude else "pac_bayes_search", search)
