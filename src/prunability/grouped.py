@@ -155,7 +155,7 @@ def _zeros(h: torch.Tensor) -> torch.Tensor:
     """Zero outputs per model and input of a ReLU output (m × F × B): F minus the sum of
     the signs (exact in float below 2**24; a NaN counts as nonzero, as ``== 0`` counts it),
     five times cheaper than counting ``== 0`` along F."""
-    return h.shape[1] - torch.sign(h).nan_to_num_(1.0).sum(dim=1, dtype=torch.float64)
+    return h.shape[1] - torch.sign(h).nan_to_num_(1.0).sum(dim=1)
 
 
 def grouped_forward(plan, params: dict, buffers: dict, x: torch.Tensor, masks: list[torch.Tensor],

@@ -188,9 +188,10 @@ class StackedNetworks:
         index = None if whole else torch.tensor(rows, dtype=torch.long, device=self.flat.device)
         flat = self.flat if whole else self.flat[index]
         buffers = self.buffers if whole else {k: v[index] for k, v in self.buffers.items()}
-        # one leaf per parameter (views of ``flat``): the gradient of a view of one flat leaf would
-        # be assembled in a zero-filled M × N tensor per parameter
-        params = {name: v.detach().requires_grad_() for name, v in self.views(flat).items()}
+        # one contiguous leaf per parameter: the gradient of a view of one flat leaf would be
+        # assembled in a zero-filled M × N tensor per parameter, and flattening a strided view
+        # (a BatchNorm weight as one M·C vector) would copy it inside the graph
+        params = {name: v.detach().clone().requires_grad_() for name, v in self.views(flat).items()}
         with autocast if autocast is not None else contextlib.nullcontext():
             if self.plan is not None:
                 logits, zeros, self.units = self._grouped(self.plan, params, buffers, x, masks)
