@@ -6,12 +6,13 @@ else trained here in a temporary directory), and a CIFAR-sized NiN (random
 32×32×3 images, labelled by the network's own predictions so that its
 training accuracy is 1 and the flatness searches have something to lose).
 
-For each model the chosen measures run twice in one context each, in
-registry order: batched (``measures.noise_draws_per_pass`` draws per forward
-pass, the schema's default unless ``--draws-per-pass``) and unbatched (one
-pass per draw). A measure's seconds include the shared intermediates (σ', α',
-margins, folded weights) only where it is the first to need them, so the
-ratio of a PAC-Bayes bound is in the row of the first one of its family.
+For each model every chosen measure runs batched (``measures.noise_draws_per_pass``
+draws per forward pass, the schema's default unless ``--draws-per-pass``) and
+unbatched (one pass per draw), each in a fresh context, so a measure's seconds
+include every intermediate it needs (σ', α', margins, folded weights); the
+two modes alternate measure by measure, ``--repeats`` times, and the least
+CPU and wall seconds count (the machine is shared: CPU seconds are what this
+process computed, wall seconds also what it waited for).
 ``max rel diff`` is the largest relative difference between the two runs'
 values: the batched computation must give the unbatched values.
 Then the default study's measure list on the digits model (the measures
@@ -131,33 +132,43 @@ def rel_diff(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-300)
 
 
-def compare(label: str, make_context, measures, names, unbatched: bool, profile: bool) -> pd.DataFrame:
-    """Per measure: batched and unbatched seconds, interleaved measure by measure (each
-    mode in its own shared context), so that a change of the machine's load hits both."""
-    contexts = {"batched": make_context(measures)}
+def compare(label: str, make_context, measures, names, unbatched: bool, profile: bool, repeats: int) -> pd.DataFrame:
+    """Per measure and mode (batched, unbatched): the least CPU and wall seconds over ``repeats``
+    runs, each in a fresh context (the measure pays for every intermediate it needs), the modes
+    interleaved measure by measure, so that a change of the machine's load hits both."""
+    configs = {"batched": measures}
     if unbatched:
-        contexts["unbatched"] = make_context(dataclasses.replace(measures, noise_draws_per_pass=1))
-    results = {mode: {} for mode in contexts}
-    profiles = []
-    for name in names:
-        for mode, ctx in contexts.items():
-            if profile and mode == "batched":
-                (result,), text = profiled(lambda: list(compute_measures(ctx, [name]).values()))
-                profiles.append(text)
-            else:
-                (result,) = compute_measures(ctx, [name]).values()
-            results[mode][name] = result
-    batched = results["batched"]
-    rows = {n: {f"{label} batched s": r.seconds} for n, r in batched.items()}
+        configs["unbatched"] = dataclasses.replace(measures, noise_draws_per_pass=1)
+    cpu = {mode: {} for mode in configs}
+    wall = {mode: {} for mode in configs}
+    values, reasons, profiles = {mode: {} for mode in configs}, {}, []
+    for repeat in range(repeats):
+        for name in names:
+            for mode, config in configs.items():
+                ctx = make_context(config)
+                start_cpu, start_wall = time.process_time(), time.perf_counter()
+                if profile and mode == "batched" and repeat == 0:
+                    (result,), text = profiled(lambda: list(compute_measures(ctx, [name]).values()))
+                    profiles.append(text)
+                else:
+                    (result,) = compute_measures(ctx, [name]).values()
+                cpu[mode][name] = min(cpu[mode].get(name, math.inf), time.process_time() - start_cpu)
+                wall[mode][name] = min(wall[mode].get(name, math.inf), time.perf_counter() - start_wall)
+                values[mode][name] = result.value
+                if result.reason:
+                    reasons[name] = result.reason[:60]
+    rows = {n: {f"{label} batched cpu s": cpu["batched"][n], f"{label} batched wall s": wall["batched"][n]} for n in names}
     if unbatched:
-        for n, r in results["unbatched"].items():
-            rows[n][f"{label} unbatched s"] = r.seconds
-            rows[n][f"{label} ratio"] = r.seconds / max(batched[n].seconds, 1e-9)
-            rows[n][f"{label} max rel diff"] = rel_diff(batched[n].value, r.value)
-    for n, r in batched.items():
-        rows[n][f"{label} value"] = r.value
-        if r.reason:
-            rows[n][f"{label} missing because"] = r.reason[:60]
+        for n in names:
+            rows[n][f"{label} unbatched cpu s"] = cpu["unbatched"][n]
+            rows[n][f"{label} unbatched wall s"] = wall["unbatched"][n]
+            rows[n][f"{label} ratio cpu"] = cpu["unbatched"][n] / max(cpu["batched"][n], 1e-9)
+            rows[n][f"{label} ratio wall"] = wall["unbatched"][n] / max(wall["batched"][n], 1e-9)
+            rows[n][f"{label} max rel diff"] = rel_diff(values["batched"][n], values["unbatched"][n])
+    for n in names:
+        rows[n][f"{label} value"] = values["batched"][n]
+        if n in reasons:
+            rows[n][f"{label} missing because"] = reasons[n]
     for name, text in zip(names, profiles):
         print(f"--- {label} {name}: where the batched computation spends its time (cProfile, own time) ---")
         print("\n".join(line for line in text.splitlines()[:22] if line.strip()))
@@ -179,6 +190,7 @@ def main() -> None:
     parser.add_argument("--draws-per-pass", type=int, default=None, help="measures.noise_draws_per_pass when batched")
     parser.add_argument("--no-unbatched", action="store_true", help="time the batched computation only")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per measure and mode; the least time counts")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="measure settings to override")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -202,18 +214,18 @@ def main() -> None:
         make_digits, spec = digits_context(config, args.results, index)
         print(f"digits: {spec.model_id} (default study; depth {hparam(spec, 'depth')}, width {hparam(spec, 'width')}, "
               f"train_fraction {hparam(spec, 'train_fraction')})")
-        tables.append(compare("digits", make_digits, measures, names, unbatched, args.profile))
+        tables.append(compare("digits", make_digits, measures, names, unbatched, args.profile, args.repeats))
         default = list(config.measures.names)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         compute_measures(make_digits(dataclasses.replace(config.measures, noise_draws_per_pass=measures.noise_draws_per_pass)), default)
-        stage = time.perf_counter() - start
+        stage, stage_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         totals.append(f"default study's measure list ({len(default)} measures, its settings) on the digits model: "
-                      f"{stage:.1f} s batched")
+                      f"{stage_cpu:.1f} CPU-s ({stage:.1f} s wall), batched")
     if "cifar" in args.models:
         make_cifar, n_params = cifar_context(config, args.cifar_samples, args.cifar_depth, args.cifar_width)
         print(f"cifar: NiN depth {args.cifar_depth}, width {args.cifar_width}, {n_params} parameters, "
               f"{args.cifar_samples} random 32×32×3 images")
-        tables.append(compare("cifar", make_cifar, measures, names, unbatched, args.profile))
+        tables.append(compare("cifar", make_cifar, measures, names, unbatched, args.profile, args.repeats))
 
     table = pd.concat(tables, axis=1)
     table.index.name = "measure"
@@ -222,13 +234,12 @@ def main() -> None:
     pd.set_option("display.max_rows", 200)
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     for label in args.models:
-        line = f"total {label}: batched {table[f'{label} batched s'].sum():.1f} s"
+        line = f"total {label}: batched cpu {table[f'{label} batched cpu s'].sum():.1f} s"
         if unbatched:
             noisy = [n for n in table.index if n.startswith(NOISE)]
-            line += (f", unbatched {table[f'{label} unbatched s'].sum():.1f} s "
-                     f"(ratio {table[f'{label} unbatched s'].sum() / table[f'{label} batched s'].sum():.2f}); "
-                     f"noise measures only: batched {table.loc[noisy, f'{label} batched s'].sum():.1f} s, "
-                     f"unbatched {table.loc[noisy, f'{label} unbatched s'].sum():.1f} s")
+            b, u = (table.loc[noisy, f"{label} {mode} cpu s"].sum() for mode in ("batched", "unbatched"))
+            line += (f", unbatched cpu {table[f'{label} unbatched cpu s'].sum():.1f} s; noise measures only: "
+                     f"batched {b:.1f} s, unbatched {u:.1f} s (ratio {u / max(b, 1e-9):.2f})")
         print(line)
     for line in totals:
         print(line)
