@@ -17,6 +17,7 @@ import json
 import time
 from pathlib import Path
 
+from prunability.config import statistics_config
 from prunability.explorer import build, synthetic
 from prunability.layout import Layout
 
@@ -70,7 +71,7 @@ def main() -> None:
     synthetic.write(study(a.models, a.test_samples), layout)
     generated = time.perf_counter() - start
     start = time.perf_counter()
-    page = build(layout, layout.explorer_page, layout.explorer_sprites)
+    page = build(layout, layout.explorer_page, layout.explorer_sprites, statistics_config())
     built = time.perf_counter() - start
     report = {
         "models": a.models, "methods": len(METHODS), "sparsities": 20, "corruptions": len(CORRUPTIONS), "severities": 5,

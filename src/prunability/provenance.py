@@ -96,7 +96,7 @@ STAGE_CONFIG = {
     "measures": ["measures", "pruning.include_biases", "pruning.include_norm", "evaluation"],
     "aggregate": [],
     "statistics": ["statistics", "*", "-findings"],
-    "explorer": [],
+    "explorer": ["statistics.bootstrap_resamples", "statistics.seed"],  # the AP view's bootstrap
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from prunability.config import statistics_config
 from prunability.explorer import build, synthetic
 from prunability.layout import Layout
 
@@ -45,7 +46,7 @@ def browser():
 
 def build_study(root: Path, **options) -> Layout:
     layout = synthetic.write(synthetic.SyntheticStudy(**options), Layout(options.get("study", "synthetic"), root))
-    build(layout, layout.explorer_page, layout.explorer_sprites)
+    build(layout, layout.explorer_page, layout.explorer_sprites, statistics_config())
     return layout
 
 

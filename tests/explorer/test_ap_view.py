@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from prunability.config import statistics_config
 from prunability.explorer import ap
 
 
@@ -19,7 +20,7 @@ def _pruning(with_dnr=True):
 
 
 def test_ap_view_pairs_twins_and_draws_dnr_per_job():
-    data = ap.payload(_pruning())
+    data = ap.payload(_pruning(), statistics_config())
     pairs = pd.DataFrame(data["pairs"])
     assert set(pairs["job"]) == {"snip (iterative_lr_rewind)"}
     at = pairs[pairs["sparsity"] == 0.8].iloc[0]
@@ -30,5 +31,5 @@ def test_ap_view_pairs_twins_and_draws_dnr_per_job():
 
 
 def test_no_dnr_means_no_view():
-    assert ap.payload(_pruning(with_dnr=False)) is None
-    assert ap.payload(None) is None
+    assert ap.payload(_pruning(with_dnr=False), statistics_config()) is None
+    assert ap.payload(None, statistics_config()) is None

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from prunability.config import statistics_config
 from prunability.explorer import build, collect, geometry, methods, page, sprites
 from prunability.explorer.failures import first_failure_severity, first_failure_sparsity, majority_severity
 from prunability.explorer.inputs import ExplorerInputError, load
@@ -82,7 +83,7 @@ def test_geometry_models_span_the_gap_and_samples_every_class():
 
 
 def test_geometry_payload_holds_the_table_values(full_study):
-    data = collect(load(full_study))
+    data = collect(load(full_study), statistics_config())
     geo = data["geometry"]
     samples = pd.read_parquet(full_study.table("samples"))
     model, sample_pos = geo["models"][-1]["id"], 7
@@ -98,7 +99,7 @@ def test_geometry_payload_holds_the_table_values(full_study):
 
 
 def test_sample_lists_rank_by_first_failure(full_study):
-    data = collect(load(full_study))
+    data = collect(load(full_study), statistics_config())
     lists = data["samples"]["lists"]["random"]
     fragile, robust = [e["score"] for e in lists["fragile"]], [e["score"] for e in lists["robust"]]
     assert fragile == sorted(fragile) and robust == sorted(robust, reverse=True) and fragile[0] <= robust[-1]
@@ -109,7 +110,7 @@ def test_sample_lists_rank_by_first_failure(full_study):
 
 
 def test_missing_views_are_named_in_notes(bare_study):
-    data = collect(load(bare_study))
+    data = collect(load(bare_study), statistics_config())
     assert data["geometry"] is None and data["methods"]["corruptions"] == ["none"]
     text = " ".join(data["notes"])
     assert "feature-geometry columns" in text and "No corruption results" in text
@@ -119,7 +120,7 @@ def test_missing_views_are_named_in_notes(bare_study):
 def test_a_study_without_a_zoo_is_a_clear_error_and_writes_nothing(tmp_path):
     layout = Layout("empty", tmp_path)
     with pytest.raises(ExplorerInputError, match="zoo.parquet is missing"):
-        build(layout, layout.explorer_page, layout.explorer_sprites)
+        build(layout, layout.explorer_page, layout.explorer_sprites, statistics_config())
     assert not layout.explorer_page.exists()
 
 

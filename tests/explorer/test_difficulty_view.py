@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from prunability.config import statistics_config
 from prunability.explorer.samples import difficulty_of
 
 
@@ -24,7 +25,7 @@ def test_the_tiny_study_page_data_carries_difficulty(tiny_run):
     from prunability.explorer.inputs import load
     from prunability.layout import Layout
 
-    data = collect(load(Layout("tiny", tiny_run.parent)))
+    data = collect(load(Layout("tiny", tiny_run.parent)), statistics_config())
     shown = data["samples"]["difficulty"]
     assert set(shown) == {str(s) for s in data["samples"]["listed"]} and len(shown) > 0
     table = pd.read_parquet(tiny_run / "stats" / "sample_difficulty.parquet").query("split == 'test'").set_index("sample")

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import pandas as pd
 
+from prunability.config import StatisticsConfig
 from prunability.stats.ap_effect import ap_pairs, dnr_sparsity
-
-BOOTSTRAP_RESAMPLES = 1000
 
 
 def _columns(df: pd.DataFrame, names: list[str]) -> dict[str, list]:
     return {n: df[n].tolist() for n in names}
 
 
-def payload(pruning: pd.DataFrame | None) -> dict | None:
+def payload(pruning: pd.DataFrame | None, statistics: StatisticsConfig) -> dict | None:
     """``{"pairs": columns, "dnr": columns}``, or ``None`` when the pruning table has no
-    dead-neuron rates (a study run before they were recorded)."""
+    dead-neuron rates (a study run before they were recorded). The bootstrap is the
+    statistics stage's (``statistics.bootstrap_resamples``, ``statistics.seed``)."""
     if pruning is None or "dnr" not in pruning.columns or pruning["dnr"].isna().all():
         return None
-    pairs = ap_pairs(pruning, resamples=BOOTSTRAP_RESAMPLES, seed=0)
+    pairs = ap_pairs(pruning, resamples=statistics.bootstrap_resamples, seed=statistics.seed)
     pairs = pairs[pairs["split"] == "test"].assign(job=lambda d: d["method"] + " (" + d["twin_schedule"] + ")")
     dnr = dnr_sparsity(pruning).dropna(subset=["mean_dnr"])
     dnr = dnr.assign(job=dnr["method"].where(dnr["schedule"] == "one_shot",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from prunability.config import StatisticsConfig
 from prunability.explorer import ap, geometry, measures, methods, page, samples, sprites
 from prunability.explorer.inputs import StudyInputs, load
 from prunability.layout import Layout
@@ -73,8 +74,9 @@ def samples_payload(inputs: StudyInputs, geo: dict | None) -> dict:
     }
 
 
-def collect(inputs: StudyInputs) -> dict:
-    """Every view's data (``None`` for a view the study cannot fill) and the notes."""
+def collect(inputs: StudyInputs, statistics: StatisticsConfig) -> dict:
+    """Every view's data (``None`` for a view the study cannot fill) and the notes; ``statistics``
+    are the study's settings for the statistics the page recomputes (the AP view's bootstrap)."""
     zoo = zoo_with_targets(inputs)
     geo = geometry.payload(inputs.samples, inputs.zoo, inputs.varied_hparams)
     data = {
@@ -84,7 +86,7 @@ def collect(inputs: StudyInputs) -> dict:
         "geometry": geo, "geometry_missing": None if geo else geometry_gap(inputs),
         "samples": samples_payload(inputs, geo),
         "measures": measures.payload(inputs.kendall, inputs.cmi, inputs.measures, zoo, inputs.varied_hparams),
-        "ap": ap.payload(inputs.pruning),
+        "ap": ap.payload(inputs.pruning, statistics),
     }
     data["notes"] = notes_for(inputs, data)
     return data
@@ -95,10 +97,10 @@ def shown_samples(data: dict) -> list[int]:
     return sorted(set(geo) | set(data["samples"].pop("listed")))
 
 
-def build(layout: Layout, page_path: Path, sprite_path: Path) -> Path:
+def build(layout: Layout, page_path: Path, sprite_path: Path, statistics: StatisticsConfig) -> Path:
     """Write the sprite sheet, then the page; return the page's path."""
     inputs = load(layout)
-    data = collect(inputs)
+    data = collect(inputs, statistics)
     wanted = shown_samples(data)
     if inputs.images is not None and wanted:
         data["samples"]["images"] = sprites.write(sprites.test_images(inputs.images), wanted, sprite_path)

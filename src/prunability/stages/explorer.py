@@ -9,5 +9,5 @@ from prunability.layout import Layout
 
 
 def run(config: StudyConfig, layout: Layout) -> None:
-    page = build(layout, layout.explorer_page, layout.explorer_sprites)
+    page = build(layout, layout.explorer_page, layout.explorer_sprites, config.statistics)
     print(f"explorer of {config.study} -> {page} ({page.stat().st_size / 1e6:.1f} MB)")
