@@ -187,3 +187,29 @@ def test_stacked_evaluation_gives_the_lone_evaluations_rows(cfg, digits_data, mo
             for ra, rb in zip(a.history, b.history):
                 for key in ("train_loss", "test_loss", "train_acc", "test_acc", "dnr_eval", "dnr_train"):
                     assert rb[key] == pytest.approx(ra[key], abs=1e-5), key
+
+
+@pytest.mark.parametrize("architecture", ["nin", "mlp"])
+def test_relu_hooks_count_the_zeros_the_dnr_counter_counts(digits_data, architecture):
+    """The evaluation's hook counter gives DeadReluCounter's per-input rates exactly, whatever
+    the memory layout of the ReLU outputs (oneDNN convolutions return channels-last ones),
+    with NaN activations counted as nonzero."""
+    from prunability.dnr import DeadReluCounter
+    from prunability.evaluation import logits_of
+    from prunability.train import new_model
+    from prunability.train_batched import _ReluZeros
+
+    specs, datas = _zoo(digits_data, [(0, {"architecture": architecture})])
+    model = new_model(specs[0], datas[0], CPU)
+    x = datas[0].split.x_train[:300]
+    for poison in (False, True):
+        if poison:
+            with torch.no_grad():
+                next(model.parameters())[0].fill_(float("nan"))
+        counters = DeadReluCounter(model), _ReluZeros(model)
+        for counter in counters:
+            with counter:
+                logits_of(model, x, 128)  # three passes, the last one short
+        expected, got = (c.rates() for c in counters)
+        assert len(got) == 300 and 0 < expected.mean() < 1
+        assert torch.equal(got, expected)

@@ -153,9 +153,10 @@ def _per_channel(h: torch.Tensor, module: nn.Module) -> torch.Tensor:
 
 def _zeros(h: torch.Tensor) -> torch.Tensor:
     """Zero outputs per model and input of a ReLU output (m × F × B): F minus the sum of
-    the signs (exact in float below 2**24; a NaN counts as nonzero, as ``== 0`` counts it),
-    five times cheaper than counting ``== 0`` along F."""
-    return h.shape[1] - torch.sign(h).nan_to_num_(1.0).sum(dim=1)
+    the signs (exact in float below 2**24), five times cheaper than counting ``== 0`` along
+    F. ``torch.sign`` of a NaN is 0 on the CPU, so a NaN output counts as a zero here; a
+    model with one has a non-finite loss, and its epoch is replayed alone."""
+    return h.shape[1] - torch.sign(h).sum(dim=1)
 
 
 def grouped_forward(plan, params: dict, buffers: dict, x: torch.Tensor, masks: list[torch.Tensor],

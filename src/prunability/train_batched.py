@@ -158,6 +158,51 @@ def train_group(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[Prepare
     return _GroupRun(members, cfg, device, eval_batch_size).run()
 
 
+def _layout(t: torch.Tensor) -> torch.memory_format:
+    return torch.channels_last if t.dim() == 4 and not t.is_contiguous() else torch.contiguous_format
+
+
+class _ReluZeros:
+    """``dnr.DeadReluCounter``'s per-input rates for a network whose ReLUs are all ``nn.ReLU``
+    modules (a grouped plan's), by forward hooks instead of a function-mode tap (which
+    doubles the cost of an evaluation pass), each input's zeros counted in memory order, as
+    units minus the sum of signs (a third of the cost of counting ``== 0``)."""
+
+    def __init__(self, model: torch.nn.Module):
+        self.relus = [m for m in model.modules() if isinstance(m, torch.nn.ReLU)]
+        self.zeros, self.units, self.per_input, self.handles = None, 0, [], []
+        self.model = model
+
+    def _count(self, _module, _inputs, out: torch.Tensor) -> None:
+        out, units = out.detach(), out[0].numel()
+        if out.stride(0) == units and out.is_contiguous(memory_format=_layout(out)):
+            out = out.as_strided((len(out), units), (units, 1))  # each input's values, in memory order
+        # ReLU outputs are >= 0: their nonzeros are the sum of their signs (a NaN's sign is 0: made 1)
+        nonzero = torch.sign(torch.nan_to_num(out, nan=1.0)).sum(dim=tuple(range(1, out.dim())))
+        zeros = units - nonzero.double()
+        self.zeros = zeros if self.zeros is None else self.zeros + zeros
+        self.units += units
+
+    def _close(self, _module, _inputs, out: torch.Tensor) -> None:
+        if self.zeros is None:
+            self.per_input.append(torch.full((len(out),), float("nan"), dtype=torch.float64))
+        else:
+            self.per_input.append((self.zeros / self.units).cpu())
+        self.zeros, self.units = None, 0
+
+    def __enter__(self) -> "_ReluZeros":
+        self.handles = [r.register_forward_hook(self._count) for r in self.relus]
+        self.handles.append(self.model.register_forward_hook(self._close))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def rates(self) -> torch.Tensor:
+        return torch.cat(self.per_input) if self.per_input else torch.empty(0, dtype=torch.float64)
+
+
 class _GroupRun:
     """The global step loop over a group's running members."""
 
@@ -306,7 +351,8 @@ class _GroupRun:
         computes them, with the ReLU zeros counted in the training-set pass (the train-eval inputs
         are a subset of it) instead of a second pass. Needs the model's weights written into it."""
         s, batch = m.data.split, self.eval_batch_size
-        with DeadReluCounter(m.model) as counter:
+        counter = _ReluZeros(m.model) if self.stack.plan is not None else DeadReluCounter(m.model)
+        with counter:
             train = logits_of(m.model, s.x_train, batch)
         rates = counter.rates()[m.data.train_eval_index.cpu()]
         dnr_eval = float("nan") if rates.numel() == 0 or rates.isnan().any() else rates.mean().item()
