@@ -15,13 +15,14 @@ statistics in place, which ``vmap`` cannot do per draw; dropout would draw one
 mask for the whole stack). Every architecture of the zoo (NiN, MLP, VGG,
 ResNet-18, ResNet-20) takes the batched path once BN-folded (tested).
 
-What batching buys depends on where the time goes. On a CPU, a small
-network's pass over a few images is dominated by per-operator overhead,
-which K draws per pass share (PAC-Bayes σ' search on a digits NiN, 32 images
-a draw: 1.7–2.4× faster); a CIFAR-sized NiN's pass is compute-bound and a
-grouped convolution is slower there than K plain ones (0.55×), so such
-networks should run ``draws_per_pass=1`` on a CPU. On a GPU the stacked pass
-is what fills the device; ``bench/measures_speed.py`` measures both paths.
+What batching buys depends on where the time goes. On this project's CPU
+the forward passes are compute-bound (convolutions ≈ 80 % of the profile)
+and a grouped convolution is no faster than K plain ones: 16 draws per pass
+vs 1 made the σ' search 1.26× faster on the largest default-study NiN (32
+images a draw) and 0.63× on a CIFAR-sized NiN, random-perturbation
+robustness (all images a draw) 0.76× and 1.13× (bench/measures_speed.py).
+The stacked pass is for accelerators, where one draw's pass leaves most of
+the device idle; no GPU was lent to measure it.
 
 :func:`perturbed` is the one perturb–evaluate–restore of the measures: the
 unbatched draws, the sharpness ascent and the prunability trials all change a
