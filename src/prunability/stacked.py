@@ -6,9 +6,11 @@ shape M × N (row i: model i's parameters, in ``named_parameters`` order) and
 one stacked tensor per buffer (M × …). A training step evaluates all M forward
 passes at once — for sequential networks (NiN, MLP, VGG) as one grouped
 computation (``prunability.grouped``), for others with ``torch.func.vmap``
-over ``functional_call`` on a structure-only copy of the network — and updates every row with its own learning rate and weight
-decay: SGD with optional momentum, as ``torch.optim.SGD`` defines it and with
-its very operations (row by row, so rounding is the same as a lone run's),
+over ``functional_call`` on a structure-only copy of the network — and
+updates every row with its own learning rate and weight decay: SGD with
+optional momentum, as ``torch.optim.SGD`` defines it, for all rows at once
+(learning rates and weight decays as M × 1 tensors; rounding may differ from
+a lone step's by an ulp where a fused multiply-add does),
 
     d = g + λ θ,   b ← μ b + d   (b = d at the first step),   θ ← θ − η b,
 
@@ -118,7 +120,8 @@ class StackedNetworks:
     def views(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         """The parameters as named M × shape views of ``flat`` (M × N)."""
         m = len(flat)
-        return {name: flat[:, o : o + s.numel()].view(m, *s) for name, o, s in zip(self.names, self.offsets, self.shapes)}
+        return {name: flat[:, o : o + s.numel()].view(m, *s)
+                for name, o, s in zip(self.names, self.offsets, self.shapes)}
 
     def dropout_layouts(self, batch: torch.Tensor) -> list[tuple[torch.Size, tuple[int, ...]]]:
         """(shape, strides) of the input of each dropout call when one model alone runs on

@@ -12,8 +12,10 @@ makes it itself, as :func:`prunability.train.train_model` defines it:
   after its initialization (on CPU: the very draws it would make alone);
 - its learning rate and weight decay, and its own SGD momentum state;
 - its own epochs: every global step, each running model takes the next batch
-  of its own epoch; a model whose epoch ends is evaluated alone (the history
-  row of ``train._epoch_row``, dynamic dead-neuron rates included), its
+  of its own epoch; a model whose epoch ends is evaluated (the history row
+  of ``train._epoch_row``, dynamic dead-neuron rates included: on a CPU by
+  the model alone, elsewhere stacked with the models whose epochs end with
+  it, see ``stacked_evaluation``), its
   milestones and status recorded by ``train._record_epoch``, its checkpoint
   written in ``train_model``'s format, and it stops at the target
   cross-entropy or ``max_epochs`` while the others go on;
@@ -29,10 +31,13 @@ trained alone by ``train_model`` from its last checkpoint (or from the start
 without one), which stops before its first non-finite step exactly as a lone
 run does; the stacked steps taken past that point are discarded.
 
-Equivalence is up to float rounding: the stacked convolutions are grouped
-convolutions and the update is computed on the stacked tensors, so weights
-agree with a lone run within float tolerance, not bit for bit, and a run
-that trains for many epochs accumulates those differences. On CUDA, dropout
+Equivalence is up to float rounding: the stacked layers are batched matrix
+products (``prunability.grouped``), not oneDNN's convolutions, and the update
+is computed on the stacked tensors, so weights agree with a lone run within
+float tolerance, not bit for bit, and a run that trains for many epochs
+accumulates those differences (training to a target cross-entropy amplifies
+them: a model may stop an epoch earlier or later than alone; README,
+``bench/batched_training.py``). On CUDA, dropout
 masks come from a per-model CUDA generator seeded by the model's seed (a lone
 run uses the fused dropout kernel, whose draws cannot be reproduced).
 Channels-last layout (``training.channels_last``) is not applied to stacks.
