@@ -266,7 +266,7 @@ def test_corrupt_all_severities_on_uint8_equals_float_path_then_truncation():
 
 
 @pytest.mark.parametrize("name", ["impulse_noise", "pixelate", "spatter", "gaussian_noise", "shot_noise",
-                                  "speckle_noise"])
+                                  "speckle_noise", "contrast"])
 def test_uint8_fast_paths_equal_the_float_path_at_every_severity(name):
     assert CORRUPTIONS.get(name).apply_uint8 is not None
     x = rand_uint8((200, 3, 32, 32), seed=11)  # more than one block of work

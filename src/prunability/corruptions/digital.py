@@ -44,7 +44,16 @@ def sequential_channel_mean(x: torch.Tensor) -> torch.Tensor:
     return (total / (h * w)).reshape(n, c, 1, 1)
 
 
-@register_corruption("contrast", "digital", (0.75, 0.5, 0.4, 0.3, 0.15), deterministic=True)
+def _contrast_uint8(x: torch.Tensor, factor: float, generator: torch.Generator) -> torch.Tensor:
+    """``contrast`` on uint8 images: the same float64 arithmetic, in place, truncated once
+    (the float path's second clip and its temporaries are what this saves)."""
+    unit = x.to(torch.float32).to(torch.float64) / 255  # to_unit_float, exact
+    means = sequential_channel_mean(unit)
+    out = unit.sub_(means).mul_(factor).add_(means).clamp_(0.0, 1.0)
+    return out.mul_(255).to(torch.uint8)
+
+
+@register_corruption("contrast", "digital", (0.75, 0.5, 0.4, 0.3, 0.15), uint8=_contrast_uint8, deterministic=True)
 def contrast(x: torch.Tensor, factor: float, generator: torch.Generator) -> torch.Tensor:
     """Shrink every pixel toward the image mean: ``clip((x - m) * factor + m, 0, 1)``.
 
