@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from prunability import config as study_config
+from prunability.evaluation import EvalContext
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +46,7 @@ def trained(tiny_config, digits_data):
 
     torch.set_num_threads(1)
     spec = expand(tiny_config)[0]
-    return spec, train_model(spec, tiny_config.training, digits_data, torch.device("cpu"), eval_batch_size=1024)
+    return spec, train_model(spec, tiny_config.training, digits_data, EvalContext(torch.device("cpu"), 1024))
 
 
 @pytest.fixture(scope="session")

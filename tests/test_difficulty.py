@@ -8,6 +8,7 @@ import math
 import torch
 from torch import nn
 
+from prunability.evaluation import EvalContext
 from prunability.difficulty import (DifficultyRecorder, difficulty_rows, el2n, first_learned, forgetting_events,
                                     grand, margin)
 from prunability.train import train_model
@@ -55,8 +56,8 @@ def test_recording_leaves_training_bit_identical_and_counts_each_epoch(trained, 
     spec, plain = trained
     s = digits_data.split
     recorder = DifficultyRecorder(2, {"train": (s.x_train, s.y_train), "test": (s.x_test, s.y_test)})
-    scored = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"), difficulty=recorder,
-                         eval_batch_size=1024)
+    scored = train_model(spec, tiny_config.training, digits_data, EvalContext(torch.device("cpu"), 1024),
+                         difficulty=recorder)
     assert _same_weights(plain.final_state, scored.final_state)
     assert plain.history == scored.history
     train = scored.scores["train"]

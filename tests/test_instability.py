@@ -8,6 +8,7 @@ import dataclasses
 import torch
 from torch import nn
 
+from prunability.evaluation import EvalContext
 from prunability.instability import error_barrier, instability, interpolate, recompute_batchnorm, start_point
 from prunability.train import train_model
 
@@ -31,7 +32,7 @@ def test_a_constructed_pair_has_the_hand_computed_barrier():
     a, b = _permuted_pair()
     x, y = torch.tensor([[1.0], [-1.0]]), torch.tensor([1, 0])
     barrier = error_barrier(lambda: _permuted_pair()[0], a.state_dict(), b.state_dict(), x, y, points=5,
-                            batch_size=1024)
+                            ctx=EvalContext(torch.device("cpu"), 1024))
     # α = 0.5: logits (0, 0) -> class 0 -> x = +1 wrong; α = 0.25, 0.75: hidden ±0.5x, z_1 = 0.25x -> right
     assert barrier.errors == (0.0, 0.0, 0.5, 0.0, 0.0)
     assert barrier.height == 0.5
@@ -63,7 +64,7 @@ def test_the_start_point_at_step_k_is_the_runs_own_rewind_point(tiny_config, dig
 
     spec = expand(tiny_config)[0]
     training = dataclasses.replace(_quick(tiny_config, 1), rewind_step=7)
-    run = train_model(spec, training, digits_data, torch.device("cpu"), eval_batch_size=1024)
+    run = train_model(spec, training, digits_data, EvalContext(torch.device("cpu"), 1024))
     model, _ = start_point(spec, digits_data, torch.device("cpu"), 7, training)
     assert run.rewind_step == 7
     assert all(torch.equal(v, run.rewind_state[k]) for k, v in model.state_dict().items())

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 import torch
 
+from prunability.evaluation import EvalContext
 from prunability.precision import Precision
 from prunability.train import train_model
 from prunability.zoo import expand
@@ -30,7 +31,7 @@ def test_channels_last_layout_and_model():
 def test_cpu_training_ignores_the_options_bit_for_bit(trained, tiny_config, digits_data):
     spec, reference = trained
     cfg = dataclasses.replace(tiny_config.training, mixed_precision=True, channels_last=True)
-    again = train_model(spec, cfg, digits_data, torch.device("cpu"), eval_batch_size=1024)
+    again = train_model(spec, cfg, digits_data, EvalContext(torch.device("cpu"), 1024))
     assert all(torch.equal(reference.final_state[k], again.final_state[k]) for k in reference.final_state)
 
 
@@ -46,5 +47,5 @@ def test_mixed_precision_is_part_of_the_model_id(tiny_config):
 def test_bfloat16_training_on_cuda_converges(tiny_config, digits_data):
     spec = expand(tiny_config)[0]
     cfg = dataclasses.replace(tiny_config.training, mixed_precision=True, channels_last=True)
-    result = train_model(spec, cfg, digits_data, torch.device("cuda"), eval_batch_size=1024)
+    result = train_model(spec, cfg, digits_data, EvalContext(torch.device("cuda"), 1024))
     assert result.status == "converged"

@@ -4,6 +4,7 @@ import math
 import torch
 
 from builders import hparams
+from prunability.evaluation import EvalContext
 from prunability import io
 from prunability.status import Status
 from prunability.train import train_model
@@ -26,7 +27,7 @@ def test_training_reaches_the_target_and_records_history(trained, tiny_config):
 
 def test_training_is_deterministic_on_cpu(trained, tiny_config, digits_data):
     spec, first = trained
-    again = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"), eval_batch_size=1024)
+    again = train_model(spec, tiny_config.training, digits_data, EvalContext(torch.device("cpu"), 1024))
     assert all(torch.equal(first.final_state[k], again.final_state[k]) for k in first.final_state)
     assert all(torch.equal(first.init_state[k], again.init_state[k]) for k in first.init_state)
 
@@ -35,7 +36,7 @@ def test_divergence_is_recorded_not_raised(tiny_config, digits_data):
     from prunability.zoo import ModelSpec
 
     spec = ModelSpec("nin-0000000000", 0, digits_hparams(lr=1e6, optimizer="sgd"))
-    result = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"), eval_batch_size=1024)
+    result = train_model(spec, tiny_config.training, digits_data, EvalContext(torch.device("cpu"), 1024))
     assert result.status == "diverged"
     assert result.epochs < tiny_config.training.max_epochs or not math.isfinite(result.final["train_loss"])
 
@@ -49,8 +50,8 @@ def test_a_damaged_resume_checkpoint_restarts_training(trained, tiny_config, dig
     spec, first = trained
     checkpoint = tmp_path / "checkpoint.pt"
     checkpoint.write_bytes(b"PK\x03\x04 cut short by a full disk")
-    again = train_model(spec, tiny_config.training, digits_data, torch.device("cpu"), checkpoint_path=checkpoint,
-                        eval_batch_size=1024)
+    again = train_model(spec, tiny_config.training, digits_data, EvalContext(torch.device("cpu"), 1024),
+                        checkpoint_path=checkpoint)
     assert "training starts again from the beginning" in capsys.readouterr().out
     assert all(torch.equal(first.final_state[k], again.final_state[k]) for k in first.final_state)
     assert (tmp_path / "checkpoint.pt.corrupt").exists()
@@ -63,15 +64,16 @@ def test_a_checkpoint_holds_a_running_model_and_resumes_to_max_epochs(trained, t
     spec, _ = trained
     cfg = dataclasses.replace(tiny_config.training, target_ce=1e-9, max_epochs=1, checkpoint_every=1)
     checkpoint = tmp_path / "checkpoint.pt"
-    one = train_model(spec, cfg, digits_data, torch.device("cpu"), checkpoint_path=checkpoint, eval_batch_size=1024)
+    one = train_model(spec, cfg, digits_data, EvalContext(torch.device("cpu"), 1024), checkpoint_path=checkpoint)
     assert one.status is Status.MAX_EPOCHS and one.epochs == 1
     assert io.load_torch(checkpoint, "cpu")["status"] == "running"
     two = dataclasses.replace(cfg, max_epochs=2)
-    resumed = train_model(spec, two, digits_data, torch.device("cpu"), checkpoint_path=checkpoint, eval_batch_size=1024)
+    resumed = train_model(spec, two, digits_data, EvalContext(torch.device("cpu"), 1024), checkpoint_path=checkpoint)
     assert resumed.status is Status.MAX_EPOCHS and resumed.epochs == 2 and resumed.steps == 2 * one.steps
     old = io.load_torch(checkpoint, "cpu")
     old["status"] = "max_epochs"  # as checkpoints were written before Status.RUNNING
     io.save_torch(old, checkpoint)
-    three = train_model(spec, dataclasses.replace(cfg, max_epochs=3), digits_data, torch.device("cpu"),
-                        checkpoint_path=checkpoint, eval_batch_size=1024)
+    three = train_model(spec, dataclasses.replace(cfg, max_epochs=3), digits_data,
+                        EvalContext(torch.device("cpu"), 1024),
+                        checkpoint_path=checkpoint)
     assert three.epochs == 3 and three.status is Status.MAX_EPOCHS

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from builders import hparams
+from prunability.evaluation import EvalContext
 from prunability.data.train_subset import training_subset
 from prunability.train import train_model
 from prunability.train_batched import group_key, groups, train_group, train_models
@@ -37,8 +38,8 @@ def cfg(tiny_config):
 @pytest.fixture(scope="module")
 def both(cfg, digits_data):
     specs, datas = _zoo(digits_data)
-    alone = [train_model(s, cfg, d, CPU, eval_batch_size=1024) for s, d in zip(specs, datas)]
-    return specs, alone, train_models(specs, cfg, datas, CPU, eval_batch_size=1024)
+    alone = [train_model(s, cfg, d, EvalContext(CPU, 1024)) for s, d in zip(specs, datas)]
+    return specs, alone, train_models(specs, cfg, datas, EvalContext(CPU, 1024))
 
 
 def _max_diff(a: dict, b: dict) -> float:
@@ -75,9 +76,9 @@ def test_dropout_masks_are_the_lone_runs_draws(cfg, digits_data):
     drawn from any other stream (or in another memory layout) move them by ~1e-3."""
     specs, datas = _zoo(digits_data, [(0, {}), (2, {"dropout": 0.3}), (5, {"dropout": 0.5})])
     one = dataclasses.replace(cfg, max_epochs=1, rewind_step=1)
-    batched = train_models(specs, one, datas, CPU, eval_batch_size=1024)
+    batched = train_models(specs, one, datas, EvalContext(CPU, 1024))
     for spec, data, b in zip(specs, datas, batched):
-        a = train_model(spec, one, data, CPU, eval_batch_size=1024)
+        a = train_model(spec, one, data, EvalContext(CPU, 1024))
         assert _max_diff(a.rewind_state, b.rewind_state) < 1e-6
         assert b.history[0]["dnr_train"] == pytest.approx(a.history[0]["dnr_train"], abs=1e-4)  # units flip at 0
 
@@ -85,8 +86,8 @@ def test_dropout_masks_are_the_lone_runs_draws(cfg, digits_data):
 def test_a_diverging_model_stops_as_alone_and_leaves_the_others_alone(cfg, digits_data):
     specs, datas = _zoo(digits_data, [(0, {"dropout": 0.3, "lr": 100.0}), (1, {})])
     long = dataclasses.replace(cfg, max_epochs=4, target_ce=1e-9, rewind_step=10_000)
-    batched = train_models(specs, long, datas, CPU, eval_batch_size=1024)
-    alone = train_model(specs[0], long, datas[0], CPU, eval_batch_size=1024)
+    batched = train_models(specs, long, datas, EvalContext(CPU, 1024))
+    alone = train_model(specs[0], long, datas[0], EvalContext(CPU, 1024))
     assert batched[0].status == alone.status == "diverged"
     assert (batched[0].steps, batched[0].epochs) == (alone.steps, alone.epochs)
     assert batched[0].steps % 20 != 0  # it diverged inside an epoch
@@ -94,10 +95,10 @@ def test_a_diverging_model_stops_as_alone_and_leaves_the_others_alone(cfg, digit
     # its partner trains on as it does beside a partner that converges (this seed at 4 epochs
     # amplifies a 1e-7 change of its init to 0.04, so "alone" is compared at an early rewind step)
     calm, calm_datas = _zoo(digits_data, [(0, {"dropout": 0.3}), (1, {})])
-    beside_calm = train_models(calm, dataclasses.replace(long, rewind_step=7), calm_datas, CPU, eval_batch_size=1024)[1]
+    beside_calm = train_models(calm, dataclasses.replace(long, rewind_step=7), calm_datas, EvalContext(CPU, 1024))[1]
     assert batched[1].status == beside_calm.status == "max_epochs" and batched[1].steps == beside_calm.steps
     assert _max_diff(beside_calm.final_state, batched[1].final_state) < 1e-5
-    lone = train_model(specs[1], dataclasses.replace(long, rewind_step=7), datas[1], CPU, eval_batch_size=1024)
+    lone = train_model(specs[1], dataclasses.replace(long, rewind_step=7), datas[1], EvalContext(CPU, 1024))
     assert _max_diff(lone.rewind_state, beside_calm.rewind_state) < 1e-5
 
 
@@ -105,18 +106,18 @@ def test_a_killed_group_resumes_from_its_checkpoints(cfg, digits_data, tmp_path)
     """Checkpoints have train_model's format: a stack resumes from them, and so does a lone run."""
     specs, datas = _zoo(digits_data)
     paths = [tmp_path / f"{s.model_id}.pt" for s in specs]
-    train_group(specs, dataclasses.replace(cfg, max_epochs=2), datas, CPU, checkpoint_paths=paths,
-                eval_batch_size=1024)  # "killed" at 2
+    train_group(specs, dataclasses.replace(cfg, max_epochs=2), datas, EvalContext(CPU, 1024),
+                checkpoint_paths=paths)  # "killed" at 2
     assert all(p.is_file() for p in paths)
     saved = [p.read_bytes() for p in paths]
-    resumed = train_group(specs, cfg, datas, CPU, checkpoint_paths=paths, eval_batch_size=1024)
-    whole = train_group(specs, cfg, datas, CPU, eval_batch_size=1024)
+    resumed = train_group(specs, cfg, datas, EvalContext(CPU, 1024), checkpoint_paths=paths)
+    whole = train_group(specs, cfg, datas, EvalContext(CPU, 1024))
     for a, b in zip(whole, resumed):
         assert (b.status, b.epochs, b.steps, b.milestones) == (a.status, a.epochs, a.steps, a.milestones)
         assert [r["epoch"] for r in b.history] == list(range(1, b.epochs + 1))
         assert _max_diff(a.final_state, b.final_state) < 1e-5
     paths[2].write_bytes(saved[2])
-    lone = train_model(specs[2], cfg, datas[2], CPU, checkpoint_path=paths[2], eval_batch_size=1024)
+    lone = train_model(specs[2], cfg, datas[2], EvalContext(CPU, 1024), checkpoint_path=paths[2])
     # (the 3e-7 by which the stack's epoch-2 weights differ grows to ~3e-4 in 20 steps: this run is
     # that sensitive alone, a 1e-7 relative change of its init moves it as much)
     assert lone.epochs == 3 and _max_diff(lone.final_state, resumed[2].final_state) < 1e-3
@@ -125,7 +126,7 @@ def test_a_killed_group_resumes_from_its_checkpoints(cfg, digits_data, tmp_path)
 def test_a_group_needs_one_structure(cfg, digits_data):
     specs, datas = _zoo(digits_data, [(0, {}), (1, {"depth": 2})])
     with pytest.raises(ValueError, match="group_key"):
-        train_group(specs, cfg, datas, CPU, eval_batch_size=1024)
+        train_group(specs, cfg, datas, EvalContext(CPU, 1024))
 
 
 @pytest.mark.parametrize("path", ["grouped", "vmap"])
@@ -141,9 +142,9 @@ def test_both_stacked_forwards_match_lone_runs(cfg, digits_data, monkeypatch, pa
                                       (1, {"architecture": architecture, "dropout": 0.3, "weight_decay": 1e-3}),
                                       (2, {"architecture": architecture, "lr": 0.02, "train_fraction": 0.3})])
     short = dataclasses.replace(cfg, max_epochs=1, target_ce=1e-9)
-    batched = train_models(specs, short, datas, CPU, eval_batch_size=1024)
+    batched = train_models(specs, short, datas, EvalContext(CPU, 1024))
     for spec, data, b in zip(specs, datas, batched):
-        a = train_model(spec, short, data, CPU, eval_batch_size=1024)
+        a = train_model(spec, short, data, EvalContext(CPU, 1024))
         assert (b.steps, b.status) == (a.steps, a.status)
         assert _max_diff(a.rewind_state, b.rewind_state) < 1e-5
         assert _max_diff(a.final_state, b.final_state) < 1e-4
@@ -159,9 +160,9 @@ def test_difficulty_scores_are_recorded_per_model_as_alone(cfg, digits_data):
         s = data.split
         return DifficultyRecorder(2, {"train": (s.x_train, s.y_train), "test": (s.x_test, s.y_test)})
 
-    batched = train_models(specs, cfg, datas, CPU, recorders=[recorder(d) for d in datas], eval_batch_size=1024)
+    batched = train_models(specs, cfg, datas, EvalContext(CPU, 1024), recorders=[recorder(d) for d in datas])
     for spec, data, b in zip(specs, datas, batched):
-        a = train_model(spec, cfg, data, CPU, difficulty=recorder(data), eval_batch_size=1024)
+        a = train_model(spec, cfg, data, EvalContext(CPU, 1024), difficulty=recorder(data))
         for split in ("train", "test"):
             sa, sb = a.scores[split], b.scores[split]
             assert len(sb["correct"]) == len(sa["correct"]) == a.epochs and sb["score_epoch"] == sa["score_epoch"] == 2
@@ -177,10 +178,10 @@ def test_stacked_evaluation_gives_the_lone_evaluations_rows(cfg, digits_data, mo
 
     specs, datas = _zoo(digits_data)  # training shares 1 and 0.3: two training-set lengths, one test set
     two = dataclasses.replace(cfg, max_epochs=2, target_ce=1e-9)
-    lone = train_models(specs, two, datas, CPU, eval_batch_size=1024)
+    lone = train_models(specs, two, datas, EvalContext(CPU, 1024))
     monkeypatch.setattr(prunability.train_batched, "stacked_evaluation", lambda device: True)
     for batch in (1024, 100):
-        stacked = train_models(specs, two, datas, CPU, eval_batch_size=batch)
+        stacked = train_models(specs, two, datas, EvalContext(CPU, batch))
         for a, b in zip(lone, stacked):
             assert _max_diff(a.final_state, b.final_state) == 0
             assert len(b.history) == len(a.history) == 2

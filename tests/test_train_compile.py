@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import torch
 
+from prunability.evaluation import EvalContext
 from prunability import config as study_config
 from builders import hparams
 from prunability.train import train_model
@@ -29,10 +30,10 @@ def test_compile_is_off_by_default_and_a_boolean(tiny_config):
 def test_compiled_training_matches_eager(tiny_config, digits_data):
     specs = [ModelSpec(f"nin-c{seed}", seed, hparams(**{**HPARAMS, "lr": lr})) for seed, lr in ((0, 0.05), (1, 0.02))]
     cfg = dataclasses.replace(tiny_config.training, max_epochs=2, target_ce=1e-9, rewind_step=5)
-    eager = [train_model(s, cfg, digits_data, CPU, eval_batch_size=1024) for s in specs]
+    eager = [train_model(s, cfg, digits_data, EvalContext(CPU, 1024)) for s in specs]
     compiled = dataclasses.replace(cfg, compile=True)
-    alone = train_model(specs[0], compiled, digits_data, CPU, eval_batch_size=1024)
-    batched = train_models(specs, compiled, [digits_data] * 2, CPU, eval_batch_size=1024)
+    alone = train_model(specs[0], compiled, digits_data, EvalContext(CPU, 1024))
+    batched = train_models(specs, compiled, [digits_data] * 2, EvalContext(CPU, 1024))
     for a, b in [(eager[0], alone)] + list(zip(eager, batched)):
         assert (b.steps, b.status) == (a.steps, a.status)
         assert max((a.final_state[k].double() - b.final_state[k].double()).abs().max().item()

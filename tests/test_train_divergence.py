@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from builders import hparams as make_hparams
+from prunability.evaluation import EvalContext
 from prunability.data.split import as_float
 from prunability.train import _batches, new_model, train_model
 from prunability.zoo import ModelSpec
@@ -47,7 +48,7 @@ def _reference(spec: ModelSpec, data, max_epochs: int, stop_at: int | None = Non
 def test_diverged_run_stops_before_the_first_nonfinite_step(tiny_config, digits_data):
     spec = _spec(lr=100.0)  # finite for two epochs, then non-finite inside the third
     cfg = dataclasses.replace(tiny_config.training, max_epochs=6, target_ce=1e-9, rewind_step=10_000)
-    result = train_model(spec, cfg, digits_data, CPU, eval_batch_size=1024)
+    result = train_model(spec, cfg, digits_data, EvalContext(CPU, 1024))
     model, steps, epochs = _reference(spec, digits_data, cfg.max_epochs)
     per_epoch = len(list(_batches(len(digits_data.split.x_train), spec.hparams.batch_size, torch.Generator())))
     assert result.status == "diverged"
@@ -64,7 +65,7 @@ def test_rewind_snapshot_of_a_diverged_epoch_is_dropped_unless_before_divergence
     _, steps, _ = _reference(spec, digits_data, 6)
     for rewind_step, expected in ((steps - 1, steps - 1), (steps + 1, steps)):
         cfg = dataclasses.replace(tiny_config.training, max_epochs=6, target_ce=1e-9, rewind_step=rewind_step)
-        result = train_model(spec, cfg, digits_data, CPU, eval_batch_size=1024)
+        result = train_model(spec, cfg, digits_data, EvalContext(CPU, 1024))
         assert result.rewind_step == expected
         # before divergence: the weights of that step; after: the final ones (BatchNorm's running
         # statistics include the diverging forward pass, as they always did)
@@ -81,7 +82,7 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
 def test_finite_runs_are_unchanged_by_the_deferred_check(tiny_config, digits_data):
     spec = _spec(lr=0.05, weight_decay=1e-4)
     cfg = dataclasses.replace(tiny_config.training, max_epochs=2, target_ce=1e-9)
-    result = train_model(spec, cfg, digits_data, CPU, eval_batch_size=1024)
+    result = train_model(spec, cfg, digits_data, EvalContext(CPU, 1024))
     model, steps, _ = _reference(spec, digits_data, cfg.max_epochs)
     assert result.status == "max_epochs" and result.steps == steps
     reference = model.state_dict()

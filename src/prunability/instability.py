@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from prunability.data.split import PreparedData, as_float
-from prunability.evaluation import evaluate
+from prunability.evaluation import EvalContext, evaluate
 from prunability.optimizers import optimizer_of
 from prunability.status import Status
 from prunability.train import TrainResult, _batches, fit, new_model
@@ -92,9 +92,9 @@ def recompute_batchnorm(model: nn.Module, x: torch.Tensor, batch_size: int) -> N
 
 
 def error_barrier(make_model: Callable[[], nn.Module], state_a: dict, state_b: dict, x: torch.Tensor, y: torch.Tensor,
-                  points: int, bn_x: torch.Tensor | None = None, *, batch_size: int) -> Barrier:
-    """E(α) on (x, y) at ``points`` evenly spaced α from a (α = 0) to b (α = 1); with
-    ``bn_x``, BatchNorm statistics are recomputed on it for every α."""
+                  points: int, bn_x: torch.Tensor | None = None, *, ctx: EvalContext) -> Barrier:
+    """E(α) on (x, y) at ``points`` evenly spaced α from a (α = 0) to b (α = 1), evaluated
+    under ``ctx``; with ``bn_x``, BatchNorm statistics are recomputed on it for every α."""
     if points < 2:
         raise ValueError(f"an error barrier needs at least 2 interpolation points, got {points}")
     alphas = torch.linspace(0.0, 1.0, points).tolist()
@@ -102,8 +102,8 @@ def error_barrier(make_model: Callable[[], nn.Module], state_a: dict, state_b: d
     for alpha in alphas:
         model.load_state_dict(interpolate(state_a, state_b, alpha))
         if bn_x is not None:
-            recompute_batchnorm(model, bn_x, batch_size)
-        errors.append(1.0 - evaluate(model.eval(), x, y, batch_size).accuracy)
+            recompute_batchnorm(model, bn_x, ctx.batch_size)
+        errors.append(1.0 - evaluate(model.eval(), x, y, ctx.batch_size).accuracy)
     return Barrier(tuple(alphas), tuple(errors))
 
 
@@ -137,9 +137,10 @@ def start_point(spec: ModelSpec, data: PreparedData, device: torch.device, k: in
 
 
 def train_copy(spec: ModelSpec, training, data: PreparedData, start: nn.Module, optimizer_state: dict, seed: int,
-               eval_batch_size: int) -> tuple[dict, Status]:
+               ctx: EvalContext) -> tuple[dict, Status]:
     """(final weights, status) of a copy of ``start`` trained by the zoo's protocol with
-    batch order and dropout seeded by ``seed``; the global RNG is restored afterwards."""
+    batch order and dropout seeded by ``seed``, evaluated each epoch under ``ctx``; the
+    global RNG is restored afterwards."""
     model = copy.deepcopy(start)
     optimizer = optimizer_of(spec.hparams, model.parameters())
     optimizer.load_state_dict(copy.deepcopy(optimizer_state))
@@ -147,7 +148,7 @@ def train_copy(spec: ModelSpec, training, data: PreparedData, start: nn.Module, 
     device = next(model.parameters()).device
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        fit(model, optimizer, torch.Generator().manual_seed(seed), result, spec, training, data, eval_batch_size)
+        fit(model, optimizer, torch.Generator().manual_seed(seed), result, spec, training, data, ctx)
     return {k: v.detach().clone() for k, v in model.state_dict().items()}, result.status
 
 
@@ -156,12 +157,13 @@ def instability(spec: ModelSpec, training, data: PreparedData, device: torch.dev
                 *, eval_batch_size: int) -> tuple[Barrier, tuple[Status, Status]]:
     """The error barrier on (x, y) between two copies trained from step ``k`` of ``spec``'s
     run with data-order seeds ``seeds`` (default: the model's seed plus COPY_SEED_OFFSETS),
-    and the two copies' training statuses."""
+    and the two copies' training statuses. ``device`` and ``eval_batch_size`` make the
+    evaluation context of the copies' training and of the barrier."""
+    ctx = EvalContext(torch.device(device), eval_batch_size)
     seeds = tuple(seeds) if seeds is not None else tuple(spec.seed + o for o in COPY_SEED_OFFSETS)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):  # new_model seeds the global RNG
         start, optimizer_state = start_point(spec, data, device, k, training)
-    (a, status_a), (b, status_b) = (train_copy(spec, training, data, start, optimizer_state, s, eval_batch_size)
+    (a, status_a), (b, status_b) = (train_copy(spec, training, data, start, optimizer_state, s, ctx)
                                     for s in seeds)
-    barrier = error_barrier(lambda: copy.deepcopy(start), a, b, x, y, points, data.split.x_train,
-                            batch_size=eval_batch_size)
+    barrier = error_barrier(lambda: copy.deepcopy(start), a, b, x, y, points, data.split.x_train, ctx=ctx)
     return barrier, (status_a, status_b)

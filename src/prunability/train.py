@@ -24,7 +24,7 @@ from prunability import io
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData, as_float
 from prunability.dnr import DeadReluCounter, dead_relu_rate
-from prunability.evaluation import evaluation_of, logits_of
+from prunability.evaluation import EvalContext, evaluation_of, logits_of
 from prunability.models import Classifier, build_model
 from prunability.optimizers import optimizer_of
 from prunability.precision import Precision
@@ -140,15 +140,17 @@ def snapshot(model: torch.nn.Module) -> dict:
     return {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
 
 
-def _epoch_row(model, data: PreparedData, epoch: int, step: int, batch_size: int,
+def _epoch_row(model, data: PreparedData, epoch: int, step: int, ctx: EvalContext,
                dnr_train: float = float("nan"), observe=None) -> dict:
-    """The epoch's losses and accuracies, and its dynamic dead-neuron rates (prunability.dnr):
-    ``dnr_eval`` on the fixed train-eval subset in eval mode, ``dnr_train`` the running
-    rate of the epoch's training passes (train mode: dropout, batch statistics).
+    """The epoch's losses and accuracies (``ctx.batch_size`` images a pass), and its dynamic
+    dead-neuron rates (prunability.dnr): ``dnr_eval`` on the fixed train-eval subset in eval
+    mode, ``dnr_train`` the running rate of the epoch's training passes (train mode: dropout,
+    batch statistics).
     ``observe(epoch, model, {"train": logits, "test": logits})`` sees the same pass."""
     s = data.split
-    logits = {"train": logits_of(model, s.x_train, batch_size), "test": logits_of(model, s.x_test, batch_size)}
-    return _row_of(model, data, epoch, step, logits, dead_relu_rate(model, data.train_eval()[0], batch_size),
+    batch = ctx.batch_size
+    logits = {"train": logits_of(model, s.x_train, batch), "test": logits_of(model, s.x_test, batch)}
+    return _row_of(model, data, epoch, step, logits, dead_relu_rate(model, data.train_eval()[0], batch),
                    dnr_train, observe)
 
 
@@ -217,22 +219,23 @@ def start_training(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, dev
     return model, optimizer, generator, result
 
 
-def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, device: torch.device,
-                eval_batch_size: int, checkpoint_path=None, difficulty=None) -> TrainResult:
-    """Train ``spec`` to ``cfg.target_ce``. With ``checkpoint_path``, progress is saved
-    every ``cfg.checkpoint_every`` epochs and a run killed in between resumes from
-    the last save, reaching the same weights as an uninterrupted run (on CPU).
+def train_model(spec: ModelSpec, cfg: TrainingConfig, data: PreparedData, ctx: EvalContext,
+                checkpoint_path=None, difficulty=None) -> TrainResult:
+    """Train ``spec`` to ``cfg.target_ce`` on ``ctx.device``, evaluated each epoch under ``ctx``.
+    With ``checkpoint_path``, progress is saved every ``cfg.checkpoint_every`` epochs and a
+    run killed in between resumes from the last save, reaching the same weights as an
+    uninterrupted run (on CPU).
     The weights after ``cfg.rewind_step`` steps are kept for rewinding (the final
     ones if training stops earlier; ``result.rewind_step`` says which step).
     A ``difficulty`` recorder (prunability.difficulty) fills ``result.scores``."""
-    model, optimizer, generator, result = start_training(spec, cfg, data, device, checkpoint_path)
+    model, optimizer, generator, result = start_training(spec, cfg, data, ctx.device, checkpoint_path)
 
     def save_checkpoint():
         if checkpoint_path is not None and result.epochs % cfg.checkpoint_every == 0:
             io.save_torch(_checkpoint(result, model, optimizer, generator), checkpoint_path)
 
     observe = None if difficulty is None else (lambda *a: difficulty.observe(result.scores, *a))
-    fit(model, optimizer, generator, result, spec, cfg, data, eval_batch_size,
+    fit(model, optimizer, generator, result, spec, cfg, data, ctx,
         after_step=_rewind_capture(model, result, cfg.rewind_step), after_epoch=save_checkpoint, observe=observe)
     if difficulty is not None:
         difficulty.finish(result.scores, model)
@@ -263,11 +266,11 @@ def _rewind_capture(model, result: TrainResult, rewind_step: int):
 
 
 def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: TrainingConfig, data: PreparedData,
-        eval_batch_size: int, after_step=None, after_epoch=None, observe=None) -> TrainResult:
+        ctx: EvalContext, after_step=None, after_epoch=None, observe=None) -> TrainResult:
     """The zoo's training protocol from wherever ``result`` stands: epochs until the
     training cross-entropy reaches ``cfg.target_ce``, ``cfg.max_epochs`` pass, or
     the loss diverges. Pruning reuses it to train sparse networks (``after_step``
-    re-applies their masks); ``observe`` sees each epoch's evaluation (``_epoch_row``)."""
+    re-applies their masks); ``observe`` sees each epoch's evaluation (``_epoch_row``, under ``ctx``)."""
     device = next(model.parameters()).device
     precision = cfg.precision.active(device)
     precision.prepare(model)
@@ -280,7 +283,7 @@ def fit(model, optimizer, generator, result: TrainResult, spec: ModelSpec, cfg: 
                                on_replay=getattr(after_step, "restart", None))
         result.steps += steps
         result.epochs += 1
-        row = _epoch_row(model, data, result.epochs, result.steps, eval_batch_size, dnr.rate_or_nan(), observe)
+        row = _epoch_row(model, data, result.epochs, result.steps, ctx, dnr.rate_or_nan(), observe)
         _record_epoch(result, row, finite, cfg)
         if after_epoch is not None:
             after_epoch()

@@ -54,7 +54,7 @@ from prunability import io
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData, as_float
 from prunability.dnr import DeadReluCounter
-from prunability.evaluation import logits_of
+from prunability.evaluation import EvalContext, logits_of
 from prunability.stacked import StackedNetworks
 from prunability.status import Status
 from prunability.train import (TrainResult, _batches, _checkpoint, _compile, _record_epoch, _row_of,
@@ -86,8 +86,8 @@ def groups(specs: list[ModelSpec]) -> list[list[int]]:
     return list(by_key.values())
 
 
-def train_models(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], device: torch.device,
-                 eval_batch_size: int, checkpoint_paths: list | None = None,
+def train_models(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], ctx: EvalContext,
+                 checkpoint_paths: list | None = None,
                  recorders: list | None = None) -> list[TrainResult]:
     """Every model of ``specs`` (``datas[i]`` the data model i sees; ``recorders[i]`` its
     difficulty recorder or None, as ``train_model`` takes one) as ``train_model`` trains it;
@@ -97,10 +97,10 @@ def train_models(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[Prepar
     results: list[TrainResult | None] = [None] * len(specs)
     for group in groups(specs):
         if len(group) > 1 and specs[group[0]].hparams.optimizer in MOMENTUM:
-            done = train_group([specs[i] for i in group], cfg, [datas[i] for i in group], device,
-                               eval_batch_size, [paths[i] for i in group], [recorders[i] for i in group])
+            done = train_group([specs[i] for i in group], cfg, [datas[i] for i in group], ctx,
+                               [paths[i] for i in group], [recorders[i] for i in group])
         else:
-            done = [train_model(specs[i], cfg, datas[i], device, eval_batch_size, paths[i], recorders[i])
+            done = [train_model(specs[i], cfg, datas[i], ctx, paths[i], recorders[i])
                     for i in group]
         for i, result in zip(group, done):
             results[i] = result
@@ -148,19 +148,20 @@ def _member(spec: ModelSpec, data: PreparedData, cfg: TrainingConfig, device: to
                    data.split.x_train.to(device), data.split.y_train.to(device), max_epochs=cfg.max_epochs)
 
 
-def train_group(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], device: torch.device,
-                eval_batch_size: int, checkpoint_paths: list | None = None,
+def train_group(specs: list[ModelSpec], cfg: TrainingConfig, datas: list[PreparedData], ctx: EvalContext,
+                checkpoint_paths: list | None = None,
                 recorders: list | None = None) -> list[TrainResult]:
-    """Train models that share ``group_key`` (and an optimizer of ``MOMENTUM``) stacked."""
+    """Train models that share ``group_key`` (and an optimizer of ``MOMENTUM``) stacked on
+    ``ctx.device``, evaluated each epoch under ``ctx``."""
     if len({group_key(s) for s in specs}) != 1 or specs[0].hparams.optimizer not in MOMENTUM:
         raise ValueError("train_group needs models of one group (train_batched.group_key) trained by "
                          f"{' or '.join(MOMENTUM)}; use train_models to group them")
-    device = torch.device(device)
+    device = ctx.device
     paths = checkpoint_paths or [None] * len(specs)
     members = [_member(s, d, cfg, device, p) for s, d, p in zip(specs, datas, paths)]
     for m, recorder in zip(members, recorders or [None] * len(specs)):
         m.recorder = recorder
-    return _GroupRun(members, cfg, device, eval_batch_size).run()
+    return _GroupRun(members, cfg, ctx).run()
 
 
 def _layout(t: torch.Tensor) -> torch.memory_format:
@@ -211,10 +212,10 @@ class _ReluZeros:
 class _GroupRun:
     """The global step loop over a group's running members."""
 
-    def __init__(self, members: list[_Member], cfg: TrainingConfig, device, eval_batch_size: int):
-        self.members, self.cfg, self.device = members, cfg, device
-        self.eval_batch_size = eval_batch_size
-        self.precision = cfg.precision.active(device)
+    def __init__(self, members: list[_Member], cfg: TrainingConfig, ctx: EvalContext):
+        self.members, self.cfg, self.ctx = members, cfg, ctx
+        self.device = ctx.device
+        self.precision = cfg.precision.active(self.device)
         self.momentum = MOMENTUM[members[0].spec.hparams.optimizer]
         self.observe = {}
         for m in members:
@@ -222,7 +223,7 @@ class _GroupRun:
                 lambda *a, m=m: m.recorder.observe(m.result.scores, *a))
         self.running = [m for m in members if m.running]
         self.stack: StackedNetworks | None = None
-        self.stacked_eval = stacked_evaluation(device)
+        self.stacked_eval = stacked_evaluation(self.device)
         self.diverged: list[_Member] = []
 
     def run(self) -> list[TrainResult]:
@@ -241,8 +242,7 @@ class _GroupRun:
             self._global_step()
         for m in self.members:
             if m in self.diverged:
-                m.result = train_model(m.spec, self.cfg, m.data, self.device, self.eval_batch_size, m.path,
-                                       m.recorder)
+                m.result = train_model(m.spec, self.cfg, m.data, self.ctx, m.path, m.recorder)
             else:
                 self._finish(m)
         return [m.result for m in self.members]
@@ -355,7 +355,7 @@ class _GroupRun:
         """Model ``m``'s eval-mode logits {"train", "test"} and ``dnr_eval`` as ``train._epoch_row``
         computes them, with the ReLU zeros counted in the training-set pass (the train-eval inputs
         are a subset of it) instead of a second pass. Needs the model's weights written into it."""
-        s, batch = m.data.split, self.eval_batch_size
+        s, batch = m.data.split, self.ctx.batch_size
         counter = _ReluZeros(m.model) if self.stack.plan is not None else DeadReluCounter(m.model)
         with counter:
             train = logits_of(m.model, s.x_train, batch)
@@ -378,7 +378,7 @@ class _GroupRun:
                 xs = [getattr(m.data.split, f"x_{split}") for m in members]
                 x = xs[0][None] if all(t is xs[0] for t in xs) else torch.stack(xs)  # one set all models see: once
                 out, zeros, units = self.stack.evaluate([m.row for m in members], x.to(self.device),
-                                                        self.eval_batch_size, count=split == "train")
+                                                        self.ctx.batch_size, count=split == "train")
                 for j, m in enumerate(members):
                     logits[id(m)][split] = out[j].contiguous()
                     if split == "train":

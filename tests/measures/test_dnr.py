@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from builders import hparams, prunable
+from prunability.evaluation import EvalContext
 from prunability.dnr import DeadReluCounter, NoReluApplied, dead_relu_rate, dense_training_dnr
 from prunability.models import ARCHITECTURES, build_model
 
@@ -109,7 +110,7 @@ def test_fine_tuning_records_the_rates_of_every_epoch(trained, digits_data):
     masks = next_masks(prunable(model.net), None, 0.8, "global_magnitude")
     history, x_eval = [], digits_data.train_eval()[0]
     assert finetune(model, masks, digits_data.split.x_train, digits_data.split.y_train, epochs=2, lr=0.01,
-                    batch_size=64, seed=0, x_eval=x_eval, history=history, eval_batch_size=1024)
+                    batch_size=64, seed=0, x_eval=x_eval, history=history, ctx=EvalContext(torch.device("cpu"), 1024))
     assert [h["epoch"] for h in history] == [1, 2] and history[1]["step"] == 2 * history[0]["step"]
     assert history[-1]["dnr_eval"] == dead_relu_rate(model, x_eval, batch_size=1024)
     assert all(0 < h["dnr_train"] < 1 for h in history)

@@ -8,6 +8,7 @@ import torch
 
 from builders import imp as make_imp
 from builders import study
+from prunability.evaluation import EvalContext
 from prunability.models import build_model
 from prunability.pruning import unpack_masks
 from prunability.pruning.ap import ap_count, ap_prune
@@ -123,7 +124,7 @@ def _run(trained_fixture, digits_data, training, share, method="global_magnitude
     sparsities = make_imp(rate=0.3, rounds=rounds).sparsities()
     return model, list(iterative_rounds(model, params, magnitude(params), scope, sparsities, result.init_state, mode,
                                         result.init_state, spec, training, digits_data, ap_share=share,
-                                        eval_batch_size=1024))
+                                        ctx=EvalContext(torch.device("cpu"), 1024)))
 
 
 def test_share_zero_is_bit_for_bit_the_job_without_ap(trained, digits_data, short_training):
@@ -137,7 +138,7 @@ def test_share_zero_is_bit_for_bit_the_job_without_ap(trained, digits_data, shor
         "ap": {"enabled": True, "share": 0.0}, "baselines": {"of": []}})
     stored = StoredWeights(init=result.init_state, rewind=result.rewind_state, dense_finite=True)
     ap, plain = (prune_job(PruneRequest(parse_key(key), _model(spec, digits_data, result.final_state), spec,
-                                        digits_data, config, stored))
+                                        digits_data, config, stored, EvalContext.of(config, "cpu")))
                  for key in ("global_magnitude.imp_weight_rewind+ap", "global_magnitude.imp_weight_rewind"))
     assert list(ap.masks) == list(plain.masks) == [sparsity_key(s) for s in (0.0, 1 - 0.7, 1 - 0.7 ** 2)]
     for key in plain.masks:
@@ -186,7 +187,7 @@ def test_iterative_rounds_of_other_methods_nest_and_stay_sparse(trained, digits_
     sparsities = make_imp(rate=0.4, rounds=2).sparsities()
     rounds = list(iterative_rounds(model, params, score, chosen.scope, sparsities, result.init_state,
                                    "learning_rate", result.init_state, spec, short_training, digits_data, 0.05,
-                                   eval_batch_size=1024))
+                                   ctx=EvalContext(torch.device("cpu"), 1024)))
     first, second = rounds
     assert all(not (second.masks[n] & ~first.masks[n]).any() for n in first.masks)
     total = sum(m.numel() for m in first.masks.values())

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 import torch
 
+from prunability.evaluation import EvalContext
 from prunability import config as study_config
 from prunability.models import build_model
 from prunability.pruning.baselines import (
@@ -151,7 +152,8 @@ def test_random_reinit_keeps_the_mask_trains_a_fresh_init_and_pruned_weights_sta
     model = new_model(spec, digits_data, torch.device("cpu"))
     model.load_state_dict(net.start)
     short = dataclasses.replace(tiny_config.training, max_epochs=1)
-    trained_sparse = train_sparse(model, net.masks, spec, short, digits_data, eval_batch_size=1024)
+    trained_sparse = train_sparse(model, net.masks, spec, short, digits_data,
+                                  ctx=EvalContext(torch.device("cpu"), 1024))
     assert trained_sparse.steps > 0
     for name, mask in net.masks.items():
         w = trained_sparse.final_state[f"net.{name}"]

@@ -1,6 +1,6 @@
 import torch
 
-from prunability.evaluation import evaluate
+from prunability.evaluation import EvalContext, evaluate
 from prunability.models import build_model
 from prunability.pruning import METHODS, ScoringContext, masks_from_scores
 from prunability.pruning.finetune import finetune
@@ -19,7 +19,8 @@ def test_finetuning_keeps_the_zeros_and_recovers_loss(trained, digits_data):
     for name, param in params.items():
         param.data.mul_(masks[name])
     one_shot = evaluate(model, x, y, 1024).loss
-    assert finetune(model, masks, x, y, epochs=2, lr=0.01, batch_size=64, seed=0, eval_batch_size=1024)
+    assert finetune(model, masks, x, y, epochs=2, lr=0.01, batch_size=64, seed=0,
+                    ctx=EvalContext(torch.device("cpu"), 1024))
     for name, param in prunable(model.net).items():
         assert (param[~masks[name]] == 0).all()  # pruned stays pruned, despite momentum
         assert (param[masks[name]] != 0).any()

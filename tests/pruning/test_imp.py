@@ -7,6 +7,7 @@ import torch
 
 from builders import imp as make_imp
 from builders import prunable, study
+from prunability.evaluation import EvalContext
 from prunability.models import build_model
 from prunability.pruning import unpack_masks
 from prunability.pruning.imp import magnitude, next_masks, rewind
@@ -41,9 +42,9 @@ def test_rewind_state_is_the_weights_after_k_steps(trained, tiny_config, digits_
     spec, _ = trained
     steps_per_epoch = -(-len(digits_data.split.x_train) // spec.hparams.batch_size)
     cfg = dataclasses.replace(tiny_config.training, rewind_step=steps_per_epoch)
-    full = train_model(spec, cfg, digits_data, torch.device("cpu"), eval_batch_size=1024)
+    full = train_model(spec, cfg, digits_data, EvalContext(torch.device("cpu"), 1024))
     one_epoch = train_model(spec, dataclasses.replace(tiny_config.training, max_epochs=1), digits_data,
-                            torch.device("cpu"), eval_batch_size=1024)
+                            EvalContext(torch.device("cpu"), 1024))
     assert full.rewind_step == steps_per_epoch == one_epoch.steps
     assert all(torch.equal(full.rewind_state[k], one_epoch.final_state[k]) for k in full.rewind_state)
     assert not torch.equal(full.rewind_state["net.0.weight"], full.final_state["net.0.weight"])
@@ -102,7 +103,8 @@ def test_imp_rounds_keep_their_zeros_and_shrink_the_network(trained, digits_data
         "ap": {"enabled": False}, "baselines": {"of": []}})
     stored = StoredWeights(init=result.init_state, rewind=result.rewind_state, dense_finite=True)
     model = _model(spec, digits_data, result.final_state)
-    out = prune_job(PruneRequest(parse_key(f"global_magnitude.{schedule}"), model, spec, digits_data, config, stored))
+    out = prune_job(PruneRequest(parse_key(f"global_magnitude.{schedule}"), model, spec, digits_data, config, stored,
+                                 EvalContext.of(config, "cpu")))
     assert list(out.masks) == ["0", "0.5", "0.75", "0.875"]  # the dense network, then rounds 1, 2, 3
     assert list(out.weights) == [schedule] and list(out.weights[schedule]) == ["0.5", "0.75", "0.875"]
     total = out.rows[0]["prunable"]
@@ -124,7 +126,8 @@ def test_learning_rate_rewinding_starts_from_the_trained_survivors(trained, digi
     params = prunable(model.net)
     sparsities = make_imp(rewinding=["learning_rate"], rate=0.2, rounds=1).sparsities()
     (only,) = iterative_rounds(model, params, magnitude(params), "global", sparsities, result.init_state,
-                               "learning_rate", result.init_state, spec, short_training, digits_data, 0.0, 1024)
+                               "learning_rate", result.init_state, spec, short_training, digits_data, 0.0,
+                               EvalContext(torch.device("cpu"), 1024))
     start = only.result.init_state  # the weights retraining started from
     for name, mask in only.masks.items():
         assert torch.equal(start[f"net.{name}"][mask], result.final_state[f"net.{name}"][mask])
@@ -135,7 +138,7 @@ def test_a_pruned_initialization_trains_with_its_mask_fixed(trained, digits_data
     model = _model(spec, digits_data, result.init_state)
     params = prunable(model.net)
     masks = next_masks(params, None, 0.5, "global_magnitude")
-    run = train_sparse(model, masks, spec, short_training, digits_data, eval_batch_size=1024)
+    run = train_sparse(model, masks, spec, short_training, digits_data, ctx=EvalContext(torch.device("cpu"), 1024))
     assert run.epochs == 1 and run.steps > 0
     for name, p in prunable(model.net).items():
         assert (p[~masks[name]] == 0).all()

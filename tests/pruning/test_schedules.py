@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from prunability import config as study_config
-from prunability.evaluation import evaluate
+from prunability.evaluation import EvalContext, evaluate
 from prunability.pruning import unpack_masks
 from prunability.pruning.masks import keep_count
 from prunability.pruning.schedules import SCHEDULES, PruneRequest, StoredWeights, prune_job, schedule_name
@@ -36,7 +36,8 @@ def test_a_baseline_without_its_source_masks_says_what_to_load(tiny_config, digi
     model = new_model(spec, digits_data, torch.device("cpu"))
     state = snapshot(model)
     job = parse_key("global_magnitude.imp_weight_rewind.random_reinit")
-    request = PruneRequest(job, model, spec, digits_data, tiny_config, StoredWeights(state, state, True))
+    request = PruneRequest(job, model, spec, digits_data, tiny_config, StoredWeights(state, state, True),
+                           EvalContext.of(tiny_config, "cpu"))
     with pytest.raises(ValueError, match="load that job's masks into StoredWeights.source_masks"):
         prune_job(request)
 
@@ -48,7 +49,8 @@ def test_one_shot_request_returns_rows_masks_and_fine_tuned_weights(trained, tin
     model.eval()
     dense = snapshot(model)
     stored = StoredWeights(init=result.init_state, rewind=result.rewind_state, dense_finite=True)
-    out = prune_job(PruneRequest(parse_key("global_magnitude"), model, spec, digits_data, tiny_config, stored))
+    out = prune_job(PruneRequest(parse_key("global_magnitude"), model, spec, digits_data, tiny_config, stored,
+                                 EvalContext.of(tiny_config, "cpu")))
     sparsities = tiny_config.pruning.sparsities  # 0, 0.5, 0.9, with one fine-tuning epoch each but 0
     total = sum(p.numel() for p in prunable(model.net).values())
     one_shot = [r for r in out.rows if r["schedule"] == ONE_SHOT]

@@ -7,6 +7,7 @@ import dataclasses
 
 import torch
 
+from prunability.evaluation import EvalContext
 from prunability.instability import interpolate
 from prunability.pruning.masks import apply_masks
 from prunability.pruning.stability import sparse_instability
@@ -24,12 +25,12 @@ def test_a_sparse_round_with_one_data_order_is_stable_and_stays_sparse(tiny_conf
     start = {k: v.clone() for k, v in model.state_dict().items()}
     x, y = digits_data.train_eval()
     same, statuses = sparse_instability(model, start, masks, spec, training, digits_data, 3, x, y, seeds=(5, 5),
-                                        eval_batch_size=1024)
+                                        ctx=EvalContext(torch.device("cpu"), 1024))
     assert same.height == 0.0 and len(set(same.errors)) == 1 and len(statuses) == 2
     assert all(torch.equal(v, start[k]) for k, v in model.state_dict().items())  # the model itself is untouched
 
     differ, _ = sparse_instability(model, start, masks, spec, training, digits_data, 3, x, y, seeds=(5, 6),
-                                   eval_batch_size=1024)
+                                   ctx=EvalContext(torch.device("cpu"), 1024))
     assert differ.height >= 0.0 and differ.errors != same.errors
 
 

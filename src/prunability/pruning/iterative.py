@@ -35,6 +35,7 @@ import torch
 
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData
+from prunability.evaluation import EvalContext
 from prunability.pruning.ap import ap_count, ap_prune
 from prunability.pruning.masks import Masks, apply_masks, keep_count, masks_from_scores
 from prunability.pruning.retrain import train_sparse
@@ -95,12 +96,12 @@ def rewind(model, rewind_state: dict, masks: Masks) -> None:
 
 def iterative_rounds(model, params: dict[str, torch.Tensor], score: Scorer, scope: str, sparsities,
                      rewind_state: dict, mode: str, init_state: dict, spec: ModelSpec, training: TrainingConfig,
-                     data: PreparedData, ap_share: float, eval_batch_size: int) -> Iterator[Round]:
+                     data: PreparedData, ap_share: float, ctx: EvalContext) -> Iterator[Round]:
     """Run the rounds from ``model`` (trained, dense; modified in place) and yield each
     after its retraining. ``params`` are the prunable tensors of ``model.net``;
     ``score(s)`` scores the current weights (for a target ``s``); ``mode`` is
     ``weights`` or ``learning_rate``; ``init_state`` is the dense run's start (AP's
-    W_start in round 1); ``ap_share`` 0 is the job without AP."""
+    W_start in round 1); ``ap_share`` 0 is the job without AP; retraining is evaluated under ``ctx``."""
     if mode not in (REWIND_WEIGHTS, REWIND_LEARNING_RATE):
         raise ValueError(f"rewinding must be {REWIND_WEIGHTS!r} or {REWIND_LEARNING_RATE!r}, got {mode!r}")
     masks, start = None, _net_tensors(init_state, params)
@@ -109,7 +110,7 @@ def iterative_rounds(model, params: dict[str, torch.Tensor], score: Scorer, scop
         masks, removed = round_masks(score(sparsity), masks, sparsity, scope, ap_share, trained, start)
         if mode == REWIND_WEIGHTS:
             rewind(model, rewind_state, masks)
-        result = train_sparse(model, masks, spec, training, data, eval_batch_size)
+        result = train_sparse(model, masks, spec, training, data, ctx)
         start = _net_tensors(result.init_state, params)
         yield Round(number, sparsity, masks, result, removed)
         if result.status is Status.DIVERGED:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from prunability.data.split import PreparedData
 from prunability.dnr import DeadReluCounter
-from prunability.evaluation import evaluate
+from prunability.evaluation import EvalContext, evaluate
 from prunability.pruning.flops import flops, layer_sparsity
 from prunability.pruning.masks import Masks, kept_count, pack_masks
 from prunability.pruning_jobs import FINE_TUNED, PruningJob, is_ap, sparsity_key
@@ -23,11 +23,11 @@ from prunability.pruning_jobs import FINE_TUNED, PruningJob, is_ap, sparsity_key
 class JobOutput:
     """The rows and files of one prune job. ``data`` is the model's prepared data (the
     train-eval subset and the test split give the rows), ``costs`` the dense network's
-    layer costs (pruning.flops.layer_costs), ``batch_size`` the evaluation batch size."""
+    layer costs (pruning.flops.layer_costs), ``ctx`` the evaluation context."""
     job: PruningJob
     data: PreparedData
     costs: object
-    batch_size: int
+    ctx: EvalContext
     rows: list[dict] = field(default_factory=list)  # pruning table
     layers: list[dict] = field(default_factory=list)  # layer-sparsity table
     masks: dict[str, dict] = field(default_factory=dict)  # sparsity key -> packed masks
@@ -52,7 +52,7 @@ class JobOutput:
         base = {"method": self.job.method, "schedule": schedule, "sparsity": sparsity, "kept": kept,
                 "prunable": total, "kept_fraction": kept / total, "flops": dense_flops, "flops_kept": kept_flops,
                 "ap": is_ap(schedule)}
-        self.rows += point_rows(model, self.data, base, self.batch_size, not finite)
+        self.rows += point_rows(model, self.data, base, self.ctx, not finite)
         if schedule != FINE_TUNED:  # fine-tuning keeps the one-shot masks and their counts
             self.layers += [{"method": self.job.method, "schedule": schedule, "sparsity": sparsity, **row}
                             for row in layer_sparsity(masks)]
@@ -61,7 +61,7 @@ class JobOutput:
             self.weights.setdefault(schedule, {})[sparsity_key(sparsity)] = state
 
 
-def point_rows(model, data: PreparedData, base: dict, batch_size: int, diverged: bool) -> list[dict]:
+def point_rows(model, data: PreparedData, base: dict, ctx: EvalContext, diverged: bool) -> list[dict]:
     """The pruning-table rows of one network: ``base`` with the loss, accuracy and dead-neuron
     rate on the train-eval subset (split "train") and the test split ("test"); NaN for a
     network whose weights are not finite (its curve is recorded as missing, nothing crashes)."""
@@ -72,6 +72,6 @@ def point_rows(model, data: PreparedData, base: dict, batch_size: int, diverged:
             rows.append({**base, "split": split, "loss": float("nan"), "accuracy": float("nan"), "dnr": float("nan")})
         else:
             with DeadReluCounter(model) as counter:  # the same pass gives the dead-neuron rate
-                e = evaluate(model, x, y, batch_size)
+                e = evaluate(model, x, y, ctx.batch_size)
             rows.append({**base, "split": split, "loss": e.loss, "accuracy": e.accuracy, "dnr": counter.rate_or_nan()})
     return rows

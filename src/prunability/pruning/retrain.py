@@ -16,6 +16,7 @@ import torch
 
 from prunability.config import TrainingConfig
 from prunability.data.split import PreparedData
+from prunability.evaluation import EvalContext
 from prunability.optimizers import optimizer_of
 from prunability.pruning.masks import Masks, apply_masks
 from prunability.train import TrainResult, snapshot, fit
@@ -23,14 +24,15 @@ from prunability.zoo import ModelSpec
 
 
 def train_sparse(model, masks: Masks, spec: ModelSpec, cfg: TrainingConfig, data: PreparedData,
-                 eval_batch_size: int) -> TrainResult:
+                 ctx: EvalContext) -> TrainResult:
     """Train ``model`` (a Classifier whose ``.net`` the masks are keyed to) in place
-    from its current weights; returns the run's history and final state."""
+    from its current weights (evaluated each epoch under ``ctx``); returns the run's history
+    and final state."""
     optimizer = optimizer_of(spec.hparams, model.parameters())
     generator = torch.Generator().manual_seed(spec.seed)
     apply_masks(model.net, masks)
     result = TrainResult(init_state=snapshot(model), final_state={}, milestones={})
-    fit(model, optimizer, generator, result, spec, cfg, data, eval_batch_size,
+    fit(model, optimizer, generator, result, spec, cfg, data, ctx,
         after_step=lambda: apply_masks(model.net, masks))
     result.final_state = snapshot(model)
     model.eval()

@@ -42,6 +42,7 @@ import torch
 
 from prunability.config import StudyConfig
 from prunability.data.split import PreparedData
+from prunability.evaluation import EvalContext
 from prunability.models import Classifier
 from prunability.pruning.baselines import StartWeights, baseline_networks, reinit_seed
 from prunability.pruning.finetune import finetune
@@ -83,16 +84,12 @@ class PruneRequest:
     data: PreparedData  # the model's prepared data (its training subset)
     config: StudyConfig
     stored: StoredWeights
-
-    @property
-    def batch_size(self) -> int:
-        """The evaluation batch size (``evaluation.batch_size``)."""
-        return self.config.evaluation.batch_size
+    ctx: EvalContext  # how every evaluation of the job runs (built by the prune stage)
 
     def output(self) -> JobOutput:
         """An empty output for the job; call it before changing the model (it measures the
         dense network's layer costs)."""
-        return JobOutput(self.job, self.data, layer_costs(self.model.net, self.data.image_shape), self.batch_size)
+        return JobOutput(self.job, self.data, layer_costs(self.model.net, self.data.image_shape), self.ctx)
 
 
 Schedule = Callable[[PruneRequest], JobOutput]
@@ -128,8 +125,7 @@ def one_shot(req: PruneRequest) -> JobOutput:
             tuned, history = copy.deepcopy(model), []
             finite = finetune(tuned, masks, req.data.split.x_train, req.data.split.y_train,
                               epochs=p.finetune_epochs, lr=p.finetune_lr, batch_size=req.spec.hparams.batch_size,
-                              eval_batch_size=req.batch_size,
-                              seed=p.seed, x_eval=req.data.train_eval()[0], history=history)
+                              ctx=req.ctx, seed=p.seed, x_eval=req.data.train_eval()[0], history=history)
             out.add_dnr(history, FINE_TUNED, sparsity)
             out.add(tuned, masks, sparsity, FINE_TUNED, finite, snapshot(tuned))
     return out
@@ -149,7 +145,7 @@ def at_init(req: PruneRequest) -> JobOutput:
             out.add(model, masks, 0.0, AT_INIT, finite=req.stored.dense_finite)
             continue
         model.load_state_dict(init_state)
-        result = train_sparse(model, masks, req.spec, req.config.training, req.data, req.batch_size)
+        result = train_sparse(model, masks, req.spec, req.config.training, req.data, req.ctx)
         out.add(model, masks, sparsity, AT_INIT, result.status is not Status.DIVERGED, result.final_state)
         out.add_dnr(result.history, AT_INIT, sparsity)
         print(f"  at init, sparsity {sparsity:g}: {result.status} after {result.epochs} epochs")
@@ -176,7 +172,7 @@ def rounds(req: PruneRequest) -> JobOutput:
     check_reachable(method, p.imp.sparsities(), params)
     for r in iterative_rounds(model, params, _round_scorer(req, params), method.scope, p.imp.sparsities(),
                               req.stored.rewind, job.rewinding, req.stored.init, req.spec, req.config.training,
-                              req.data, share, req.batch_size):
+                              req.data, share, req.ctx):
         out.add(model, r.masks, r.sparsity, job.schedule, r.result.status is not Status.DIVERGED, r.result.final_state)
         out.add_dnr(r.result.history, job.schedule, r.sparsity, r.round)
         if r.round in p.imp.instability_rounds:
@@ -196,7 +192,7 @@ def round_stability(req: PruneRequest, r: Round) -> dict:
     x, y = req.data.train_eval()
     barrier, statuses = sparse_instability(req.model, r.result.init_state, r.masks, req.spec, req.config.training,
                                            req.data, req.config.measures.instability_points, x, y,
-                                           eval_batch_size=req.batch_size)
+                                           ctx=req.ctx)
     return {"job": job.key, "method": job.method, "schedule": job.schedule, "ap": is_ap(job.schedule),
             "sparsity": r.sparsity, "round": r.round, "instability": barrier.height,
             "end_error": 0.5 * (barrier.errors[0] + barrier.errors[-1]), "statuses": "|".join(statuses)}
@@ -233,7 +229,7 @@ def baseline(req: PruneRequest) -> JobOutput:
             out.add(model, net.masks, 0.0, job.schedule, finite=req.stored.dense_finite)
             continue
         model.load_state_dict(net.start)
-        result = train_sparse(model, net.masks, req.spec, req.config.training, req.data, req.batch_size)
+        result = train_sparse(model, net.masks, req.spec, req.config.training, req.data, req.ctx)
         out.add(model, net.masks, net.sparsity, job.schedule, result.status is not Status.DIVERGED, result.final_state)
         print(f"  {job.schedule}, sparsity {net.sparsity:.4g}: {result.status} after {result.epochs} epochs")
     return out

@@ -18,6 +18,7 @@ from typing import Sequence
 import torch
 
 from prunability.data.split import PreparedData
+from prunability.evaluation import EvalContext
 from prunability.instability import COPY_SEED_OFFSETS, Barrier, error_barrier
 from prunability.pruning.masks import Masks
 from prunability.pruning.retrain import train_sparse
@@ -26,10 +27,10 @@ from prunability.zoo import ModelSpec
 
 def sparse_instability(model, start_state: dict, masks: Masks, spec: ModelSpec, training, data: PreparedData,
                        points: int, x: torch.Tensor, y: torch.Tensor, seeds: Sequence[int] | None = None,
-                       *, eval_batch_size: int) -> tuple[Barrier, tuple[str, ...]]:
+                       *, ctx: EvalContext) -> tuple[Barrier, tuple[str, ...]]:
     """The error barrier on (x, y) between two copies of ``model`` loaded with ``start_state``
     and trained with ``masks`` fixed, batch order and dropout seeded by ``seeds`` (default:
-    the model's seed plus instability.COPY_SEED_OFFSETS); and the copies' statuses.
+    the model's seed plus instability.COPY_SEED_OFFSETS), evaluated under ``ctx``; and the copies' statuses.
     ``model`` itself is not changed; the global RNG is restored."""
     seeds = tuple(seeds) if seeds is not None else tuple(spec.seed + o for o in COPY_SEED_OFFSETS)
     device = next(model.parameters()).device
@@ -39,9 +40,9 @@ def sparse_instability(model, start_state: dict, masks: Masks, spec: ModelSpec, 
         copy_.load_state_dict(start_state)
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
-            result = train_sparse(copy_, masks, dataclasses.replace(spec, seed=seed), training, data, eval_batch_size)
+            result = train_sparse(copy_, masks, dataclasses.replace(spec, seed=seed), training, data, ctx)
         ends.append(result.final_state)
         statuses.append(result.status)
     barrier = error_barrier(lambda: copy.deepcopy(model), ends[0], ends[1], x, y, points, data.split.x_train,
-                            batch_size=eval_batch_size)
+                            ctx=ctx)
     return barrier, tuple(statuses)

@@ -7,6 +7,7 @@ import math
 
 from prunability import io
 from prunability.config import StudyConfig
+from prunability.evaluation import EvalContext
 from prunability.layout import Layout
 from prunability.measures import MeasureContext, MeasureResult, compute_measures
 from prunability.stages.common import load_model_data, load_model, setup, train_status, write_job_table
@@ -35,7 +36,7 @@ def build_context(config: StudyConfig, layout: Layout, model_id: str) -> Measure
         model=load_model(spec, data, layout.final_weights(model_id), device),
         init_model=load_model(spec, data, init_path, device) if init_path.exists() else None,
         x_train=x_train, y_train=y_train, config=config.measures, pruning=config.pruning,
-        seed=spec.seed, batch_size=config.evaluation.batch_size, history=history, milestones=milestones,
+        seed=spec.seed, batch_size=EvalContext.of(config, device).batch_size, history=history, milestones=milestones,
         train_size=len(data.split.x_train), train_batch_size=spec.hparams.batch_size,
         spec=spec, training=config.training, data=data,
     )

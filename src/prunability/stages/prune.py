@@ -14,6 +14,7 @@ import torch
 
 from prunability import io
 from prunability.config import StudyConfig
+from prunability.evaluation import EvalContext
 from prunability.layout import Layout
 from prunability.pruning import unpack_masks
 from prunability.pruning.schedules import PruneRequest, StoredWeights, prune_job
@@ -42,7 +43,7 @@ def run(config: StudyConfig, layout: Layout, model_id: str, job: str) -> None:
     data = load_model_data(config, layout, spec, device)
     model = load_model(spec, data, layout.final_weights(model_id), device)
     stored = stored_weights(layout, model_id, pruning_job, device)
-    out = prune_job(PruneRequest(pruning_job, model, spec, data, config, stored))
+    out = prune_job(PruneRequest(pruning_job, model, spec, data, config, stored, EvalContext.of(config, device)))
     io.save_torch(out.weights, layout.pruned_weights(model_id, job))
     io.save_torch(out.masks, layout.masks(model_id, job))
     write_job_table(out.layers, layout.layer_sparsity(model_id, job), "layer_sparsity", model_id)

@@ -9,6 +9,7 @@ from prunability import io
 from prunability.config import StudyConfig
 from prunability.data.train_subset import kept_indices, training_subset
 from prunability.difficulty import DifficultyRecorder, difficulty_rows
+from prunability.evaluation import EvalContext
 from prunability.layout import Layout
 from prunability.stages.common import load_data, setup, write_job_table
 from prunability.train import train_model
@@ -16,6 +17,7 @@ from prunability.train import train_model
 
 def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     spec, device = setup(config, model_id)
+    ctx = EvalContext.of(config, device)
     full = load_data(layout, device)
     fraction = spec.hparams.train_fraction
     data = training_subset(full, fraction, config.dataset.split_seed, config.dataset.train_eval_size)
@@ -23,7 +25,7 @@ def run(config: StudyConfig, layout: Layout, model_id: str) -> None:
     recorder = (DifficultyRecorder(config.training.score_epoch, {"train": (s.x_train, s.y_train), "test": (s.x_test, s.y_test)})
                 if config.training.difficulty_scores else None)
     checkpoint = layout.checkpoint(model_id)
-    result = train_model(spec, config.training, data, device, config.evaluation.batch_size, checkpoint, recorder)
+    result = train_model(spec, config.training, data, ctx, checkpoint, recorder)
     write_job_table(result.history, layout.history(model_id), "history", model_id)
     milestones = [{"target_ce": t, "step": s} for t, s in result.milestones.items()]
     write_job_table(milestones, layout.milestones(model_id), "milestones", model_id)
