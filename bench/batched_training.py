@@ -35,6 +35,7 @@ from prunability import config as study_config
 from prunability.data import DATASETS
 from prunability.data.split import PreparedData
 from prunability.data.train_subset import training_subset
+from prunability.evaluation import EvalContext
 from prunability.train import train_model
 from prunability.train_batched import groups, train_models
 from prunability.zoo import expand
@@ -58,15 +59,15 @@ def zoo(config_path: Path, device: torch.device):
 def measure(config, specs, datas, device: torch.device, cfg) -> dict:
     """Group by group, one at a time then batched (interleaved, so that a change of the
     machine's load between the two runs biases the ratio less)."""
-    batch = config.evaluation.batch_size
+    ctx = EvalContext.of(config, device)
     alone, batched, t_alone, t_batched = [None] * len(specs), [None] * len(specs), 0.0, 0.0
     for group in groups(specs):
         start = time.perf_counter()
         for i in group:
-            alone[i] = train_model(specs[i], cfg, datas[i], device, batch)
+            alone[i] = train_model(specs[i], cfg, datas[i], ctx)
         t_alone += time.perf_counter() - start
         start = time.perf_counter()
-        for i, r in zip(group, train_models([specs[i] for i in group], cfg, [datas[i] for i in group], device, batch)):
+        for i, r in zip(group, train_models([specs[i] for i in group], cfg, [datas[i] for i in group], ctx)):
             batched[i] = r
         t_batched += time.perf_counter() - start
     same = [a.steps == b.steps and a.status == b.status for a, b in zip(alone, batched)]
