@@ -120,8 +120,8 @@ def _apply_block(corruption, block: torch.Tensor, target: torch.Tensor, severity
     """One block: uint8 in -> uint8 out (truncated), float in -> its float dtype, written to ``target``."""
     if block.dtype == torch.uint8 and corruption.apply_uint8 is not None:
         target.copy_(corruption.apply_uint8(block, corruption.param(severity), generator))
-    elif block.dtype == torch.uint8:
-        target.copy_(to_uint8(corruption(to_unit_float(block), severity, generator, **options)))
+    elif block.dtype == torch.uint8:  # to_uint8, on the block's own fresh result: no temporaries
+        target.copy_(corruption(to_unit_float(block), severity, generator, **options).clamp_(0.0, 1.0).mul_(255))
     else:
         target.copy_(corruption(block.to(WORK_DTYPE), severity, generator, **options).clamp_(0.0, 1.0))
 
