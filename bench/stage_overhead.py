@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,8 @@ def main() -> None:
     p.add_argument("--cores", type=int, default=os.cpu_count())
     p.add_argument("--compare-warm", action="store_true",
                    help="run the study twice: one fresh process per job, then warm workers")
+    p.add_argument("--keep", type=Path, default=None,
+                   help="copy the (last) run's results folder here, e.g. to compare its tables with another run's")
     args = p.parse_args()
     startup = min(timed([sys.executable, "-m", "prunability", "check", "--config", str(args.config)]) for _ in range(3))
     torch_import = min(timed([sys.executable, "-c", "import torch"]) for _ in range(3))
@@ -65,6 +68,8 @@ def report(args, warm: bool, startup: float, torch_import: float) -> None:
         timing = Path(tmp) / "timing"
         wall = run_study(args.config, args.cores, Path(tmp) / "work", timing, warm)
         stages = stage_table(timing)
+        if args.keep:
+            shutil.copytree(Path(tmp) / "work" / "results", args.keep, dirs_exist_ok=True)
     jobs = sum(len(v) for v in stages.values())
     science = sum(sum(v) for v in stages.values())
     mode = "warm workers (default)" if warm else "one fresh process per job (PRUNABILITY_WARM=0)"
