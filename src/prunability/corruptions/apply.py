@@ -54,7 +54,7 @@ def to_unit_float(x_uint8: torch.Tensor, dtype: torch.dtype = WORK_DTYPE) -> tor
     """uint8 in 0..255 -> float in [0, 1], as ``np.array(x) / 255.``.
 
     By way of float32 (exact for 0..255): torch's direct uint8 -> float64 cast is
-    not vectorised on the CPU and cost 6x the two casts (measured)."""
+    not vectorised on the CPU and cost about 5x the two casts (measured)."""
     return x_uint8.to(torch.float32).to(dtype) / 255
 
 
