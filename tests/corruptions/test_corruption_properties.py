@@ -311,3 +311,10 @@ def test_blocks_on_two_threads_give_the_serial_bytes(name):
     for s in SEVERITIES:
         assert torch.equal(threaded[s], serial[s]), s
 
+
+
+@pytest.mark.skipif(not __import__("platform").libc_ver()[0] == "glibc", reason="mallopt is glibc's")
+def test_freed_memory_setting_takes_effect_on_glibc():
+    from prunability.corruptions import apply
+
+    assert apply.keep_freed_memory() is True

@@ -28,9 +28,12 @@ different noise, so corrupt a test set in one call (or in fixed chunks).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -48,6 +51,30 @@ MIN_SIZE = 8
 # once, page faults took half of the run time). A GPU wants large launches.
 CPU_BLOCK_VALUES = 1 << 18
 CUDA_BLOCK_VALUES = 1 << 26
+
+
+# glibc's malloc gives large freed blocks back to the system (``free`` trims the heap top
+# beyond twice the last mmap threshold), so every 2 MiB temporary of the next block is
+# page-faulted in afresh: measured, that was 70 % of gaussian_blur's time on 10,000
+# images. Keeping up to 256 MiB of freed memory (and serving blocks below 64 MiB from the
+# heap) makes the temporaries reuse warm pages: 3.5x less time. Allocator settings only;
+# no value changes.
+MALLOC_MMAP_THRESHOLD = 64 << 20
+MALLOC_TRIM_THRESHOLD = 256 << 20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
+
+
+@lru_cache(maxsize=1)
+def keep_freed_memory() -> bool:
+    """Once per process, on glibc: ``mallopt`` so that freed blocks stay in the heap
+    (above); True if set. A process-wide allocator setting, made by the first corruption
+    run on the CPU; elsewhere (another C library) nothing happens."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
+                    and libc.mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
 
 
 def to_unit_float(x_uint8: torch.Tensor, dtype: torch.dtype = WORK_DTYPE) -> torch.Tensor:
@@ -174,6 +201,8 @@ def _apply(corruption, x: torch.Tensor, severity: int, generator: torch.Generato
     and uint8 paths that are a ``TwoStep`` draw here, block after block as the
     serial loop does, while the pool finishes the blocks already drawn.
     """
+    if x.device.type == "cpu":
+        keep_freed_memory()
     out = torch.empty_like(x)
     pairs = list(zip(x.split(block_size(x)), out.split(block_size(x))))
     workers = block_workers(corruption, x, len(pairs))
