@@ -20,7 +20,8 @@ stage's work per model) is timed batched, which is what the stage runs.
 
     .venv/bin/python bench/measures_speed.py [--measures pac_bayes_flatness sharpness_flatness ...]
         [--draws 128] [--draws-per-pass 16] [--models digits cifar] [--no-unbatched] [--profile]
-        [--cifar-samples 1500] [--threads 2] [--set KEY=VALUE ...]
+        [--cifar-samples 1500] [--threads 2] [--repeats 2] [--set KEY=VALUE ...]
+    .venv/bin/python bench/measures_speed.py --catalogue [--models cifar]   # the whole list, one shared context
 
 ``--draws`` overrides the number of weight-noise draws (``pac_bayes_samples``
 and ``perturbation_samples``) to fit a run in the time at hand; ``--set``
@@ -175,6 +176,24 @@ def compare(label: str, make_context, measures, names, unbatched: bool, profile:
     return pd.DataFrame(rows).T
 
 
+def catalogue(args, config, measures, names) -> None:
+    """The chosen measures in one shared context per model (intermediates computed once), batched."""
+    makers = {}
+    if "digits" in args.models:
+        index = largest_model(config) if args.model_index is None else args.model_index
+        makers["digits"] = digits_context(config, args.results, index)[0]
+    if "cifar" in args.models:
+        makers["cifar"] = cifar_context(config, args.cifar_samples, args.cifar_depth, args.cifar_width)[0]
+    for label, make in makers.items():
+        ctx = make(measures)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        results = compute_measures(ctx, names)
+        wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        top = sorted(results.items(), key=lambda kv: -kv[1].seconds)[:8]
+        print(f"{label}: {len(names)} measures in one context, batched: {cpu:.1f} CPU-s ({wall:.1f} s wall); slowest: "
+              + ", ".join(f"{n} {r.seconds:.1f}" for n, r in top))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "config.yaml")
@@ -191,6 +210,8 @@ def main() -> None:
     parser.add_argument("--no-unbatched", action="store_true", help="time the batched computation only")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--repeats", type=int, default=1, help="runs per measure and mode; the least time counts")
+    parser.add_argument("--catalogue", action="store_true",
+                        help="only the chosen measures' total, batched, in one shared context per model (as the stage runs)")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="measure settings to override")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -208,6 +229,9 @@ def main() -> None:
           f"{measures.pac_bayes_samples} PAC-Bayes draws × {measures.pac_bayes_steps} steps, "
           f"{measures.perturbation_samples} perturbation draws; overrides {overrides or 'none'}")
 
+    if args.catalogue:
+        catalogue(args, config, measures, names)
+        return
     tables, totals = [], []
     if "digits" in args.models:
         index = largest_model(config) if args.model_index is None else args.model_index
