@@ -198,7 +198,7 @@ def test_relu_hooks_count_the_zeros_the_dnr_counter_counts(digits_data, architec
     from prunability.dnr import DeadReluCounter
     from prunability.evaluation import logits_of
     from prunability.train import new_model
-    from prunability.train_batched import _ReluZeros
+    from prunability.train_batched import ReluZeroCounter
 
     specs, datas = _zoo(digits_data, [(0, {"architecture": architecture})])
     model = new_model(specs[0], datas[0], CPU)
@@ -207,7 +207,7 @@ def test_relu_hooks_count_the_zeros_the_dnr_counter_counts(digits_data, architec
         if poison:
             with torch.no_grad():
                 next(model.parameters())[0].fill_(float("nan"))
-        counters = DeadReluCounter(model), _ReluZeros(model)
+        counters = DeadReluCounter(model), ReluZeroCounter(model)
         for counter in counters:
             with counter:
                 logits_of(model, x, 128)  # three passes, the last one short

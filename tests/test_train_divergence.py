@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from builders import hparams as make_hparams
 from prunability.evaluation import EvalContext
 from prunability.data.split import as_float
-from prunability.train import _batches, new_model, train_model
+from prunability.train import batch_order, new_model, train_model
 from prunability.zoo import ModelSpec
 
 CPU = torch.device("cpu")
@@ -32,7 +32,7 @@ def _reference(spec: ModelSpec, data, max_epochs: int, stop_at: int | None = Non
     steps = 0
     for epoch in range(1, max_epochs + 1):
         model.train()
-        for index in _batches(len(x), spec.hparams.batch_size, generator):
+        for index in batch_order(len(x), spec.hparams.batch_size, generator):
             loss = F.cross_entropy(model(as_float(x[index])), y[index])
             if not torch.isfinite(loss):
                 return model, steps, epoch
@@ -50,7 +50,7 @@ def test_diverged_run_stops_before_the_first_nonfinite_step(tiny_config, digits_
     cfg = dataclasses.replace(tiny_config.training, max_epochs=6, target_ce=1e-9, rewind_step=10_000)
     result = train_model(spec, cfg, digits_data, EvalContext(CPU, 1024))
     model, steps, epochs = _reference(spec, digits_data, cfg.max_epochs)
-    per_epoch = len(list(_batches(len(digits_data.split.x_train), spec.hparams.batch_size, torch.Generator())))
+    per_epoch = len(list(batch_order(len(digits_data.split.x_train), spec.hparams.batch_size, torch.Generator())))
     assert result.status == "diverged"
     assert 0 < steps and steps % per_epoch != 0  # it diverged mid-epoch, so the replay mattered
     assert (result.steps, result.epochs) == (steps, epochs)

@@ -40,7 +40,7 @@ from prunability.data.split import PreparedData, as_float
 from prunability.evaluation import EvalContext, evaluate
 from prunability.optimizers import optimizer_of
 from prunability.status import Status
-from prunability.train import TrainResult, _batches, fit, new_model
+from prunability.train import TrainResult, batch_order, fit, new_model
 from prunability.zoo import ModelSpec
 
 #: offsets of the two copies' data-order seeds from the model's seed (far from any zoo seed)
@@ -115,7 +115,7 @@ def _advance(model, optimizer, spec: ModelSpec, data: PreparedData, steps: int, 
     done = 0
     model.train()
     while done < steps:
-        for index in _batches(len(x), spec.hparams.batch_size, generator):
+        for index in batch_order(len(x), spec.hparams.batch_size, generator):
             with precision.autocast(device):
                 loss = nn.functional.cross_entropy(model(precision.layout(as_float(x[index]))), y[index]).float()
             optimizer.zero_grad(set_to_none=True)

@@ -57,7 +57,7 @@ def new_model(spec: ModelSpec, data: PreparedData, device: torch.device) -> Clas
     return model.to(device)
 
 
-def _batches(n: int, batch_size: int, generator: torch.Generator):
+def batch_order(n: int, batch_size: int, generator: torch.Generator):
     order = torch.randperm(n, generator=generator)
     for start in range(0, n, batch_size):
         index = order[start : start + batch_size]
@@ -96,7 +96,7 @@ def _pass(model, optimizer, x, y, batch_size, generator, after_step, precision: 
     model.train()
     steps = 0
     nonfinite = torch.zeros((), dtype=torch.bool, device=x.device)
-    for index in _batches(len(x), batch_size, generator):
+    for index in batch_order(len(x), batch_size, generator):
         with precision.autocast(x.device), (dnr if dnr is not None else nullcontext()):
             loss = F.cross_entropy(model(precision.layout(as_float(x[index]))), y[index]).float()
         if check and not torch.isfinite(loss):

@@ -7,7 +7,7 @@ and a batch size, so they train as one stacked network
 makes it itself, as :func:`prunability.train.train_model` defines it:
 
 - its initialization (``new_model``: seeded by its seed) and its batch order
-  (a generator seeded by its seed, drawn by ``train._batches``);
+  (a generator seeded by its seed, drawn by ``train.batch_order``);
 - its dropout masks, from its own copy of the global RNG state as it stands
   after its initialization (on CPU: the very draws it would make alone);
 - its learning rate and weight decay, and its own SGD momentum state;
@@ -57,7 +57,7 @@ from prunability.dnr import DeadReluCounter
 from prunability.evaluation import EvalContext, logits_of
 from prunability.stacked import StackedNetworks
 from prunability.status import Status
-from prunability.train import (TrainResult, _batches, _checkpoint, _compile, _record_epoch, _row_of,
+from prunability.train import (TrainResult, batch_order, _checkpoint, _compile, _record_epoch, _row_of,
                                snapshot, start_training, stop_running, train_model)
 from prunability.zoo import ModelSpec
 
@@ -168,7 +168,7 @@ def _layout(t: torch.Tensor) -> torch.memory_format:
     return torch.channels_last if t.dim() == 4 and not t.is_contiguous() else torch.contiguous_format
 
 
-class _ReluZeros:
+class ReluZeroCounter:
     """``dnr.DeadReluCounter``'s per-input rates for a network whose ReLUs are all ``nn.ReLU``
     modules (a grouped plan's), by forward hooks instead of a function-mode tap (which
     doubles the cost of an evaluation pass), each input's zeros counted in memory order, as
@@ -196,7 +196,7 @@ class _ReluZeros:
             self.per_input.append((self.zeros / self.units).cpu())
         self.zeros, self.units = None, 0
 
-    def __enter__(self) -> "_ReluZeros":
+    def __enter__(self) -> "ReluZeroCounter":
         self.handles = [r.register_forward_hook(self._count) for r in self.relus]
         self.handles.append(self.model.register_forward_hook(self._close))
         return self
@@ -261,7 +261,7 @@ class _GroupRun:
         return torch.cat([b.reshape(-1) for b in buffers])
 
     def _start_epoch(self, m: _Member) -> None:
-        m.batches, m.pos, m.zeros = list(_batches(len(m.x), m.spec.hparams.batch_size, m.generator)), 0, []
+        m.batches, m.pos, m.zeros = list(batch_order(len(m.x), m.spec.hparams.batch_size, m.generator)), 0, []
         self.nonfinite[m.row] = False
 
     def _global_step(self) -> None:
@@ -356,7 +356,7 @@ class _GroupRun:
         computes them, with the ReLU zeros counted in the training-set pass (the train-eval inputs
         are a subset of it) instead of a second pass. Needs the model's weights written into it."""
         s, batch = m.data.split, self.ctx.batch_size
-        counter = _ReluZeros(m.model) if self.stack.plan is not None else DeadReluCounter(m.model)
+        counter = ReluZeroCounter(m.model) if self.stack.plan is not None else DeadReluCounter(m.model)
         with counter:
             train = logits_of(m.model, s.x_train, batch)
         rates = counter.rates()[m.data.train_eval_index.cpu()]

@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy import stats
 
-from prunability.corruptions.poisson import MAX_RATE, _tables, poisson, quantized_levels
+from prunability.corruptions.poisson import MAX_RATE, poisson_tables, poisson, quantized_levels
 
 from corruption_images import gen, rand_uint8
 
@@ -14,7 +14,7 @@ from corruption_images import gen, rand_uint8
 def test_draws_equal_brute_force_inversion_of_the_cdf(rate):
     x = rand_uint8((6, 3, 16, 16)).double() / 255
     u = torch.rand(x.shape, generator=gen(3), dtype=torch.float64)  # the sampler's only draw
-    cdf, _ = _tables(float(rate), "cpu")
+    cdf, _ = poisson_tables(float(rate), "cpu")
     expected = (cdf[quantized_levels(x)] < u[..., None]).sum(-1).double()  # X = #{k : F(k) < u}
     assert torch.equal(poisson(x, rate, gen(3)), expected)
 

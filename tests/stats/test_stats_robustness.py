@@ -3,7 +3,6 @@ normalised to the dense model, checked on hand-computed tables; and the figures.
 
 import itertools
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch

@@ -30,7 +30,7 @@ TAIL_SIGMAS = 12.0  # the CDF is tabulated to mean + 12 sd + 30: the rest has ma
 
 
 @lru_cache(maxsize=16)
-def _tables(rate: float, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+def poisson_tables(rate: float, device: str) -> tuple[torch.Tensor, torch.Tensor]:
     """CDF (LEVELS x K, float64) of Poisson((q / 255) * rate) for q = 0..255, and the guide
     table (LEVELS x (BUCKETS + 1), int32): #{k : F(k) < b / BUCKETS} for b = 0..BUCKETS."""
     lam = torch.arange(LEVELS, dtype=torch.float64) / 255 * rate  # as to_unit_float(q) * rate
@@ -48,7 +48,7 @@ def _packed_guide(rate: float, device: str) -> torch.Tensor:
     """The first look-up of every draw in one gather (LEVELS x BUCKETS, int16: 2 MiB, half
     the guide's bytes and one read instead of two): the guide's X where the slice holds no
     CDF step, else ``-1 - X`` (X < 2**11 for rates up to ``MAX_RATE``)."""
-    guide = _tables(rate, device)[1]
+    guide = poisson_tables(rate, device)[1]
     closed = guide[:, 1:] == guide[:, :-1]
     return torch.where(closed, guide[:, :-1], -1 - guide[:, :-1]).to(torch.int16).contiguous()
 
@@ -67,7 +67,7 @@ def poisson_of_levels(levels: torch.Tensor, rate: float, generator: torch.Genera
 
 def levels_from_uniforms(levels: torch.Tensor, rate: float, u: torch.Tensor) -> torch.Tensor:
     """``poisson_of_levels`` given its float64 uniforms ``u`` (the shape of ``levels``)."""
-    cdf, guide = _tables(float(rate), str(levels.device))
+    cdf, guide = poisson_tables(float(rate), str(levels.device))
     packed = _packed_guide(float(rate), str(levels.device))
     flat_levels, flat_u = levels.reshape(-1), u.reshape(-1)
     bucket = (flat_u * BUCKETS).long()
