@@ -143,11 +143,13 @@ def code_version(stage: str, root: Path = PACKAGE_DIR) -> str:
     digest = hashlib.sha1()
     for path in stage_files(stage, Path(root)):
         digest.update(str(path.relative_to(root)).encode())
-        digest.update(_code_of(path))
+        stat = path.stat()
+        digest.update(_code_of(path, stat.st_mtime_ns, stat.st_size))
     return digest.hexdigest()[:12]
 
 
-def _code_of(path: Path) -> bytes:
+@cache  # keyed by the file's modification time and size: stages share most files
+def _code_of(path: Path, mtime_ns: int, size: int) -> bytes:
     """A Python file's syntax tree without docstrings or positions; any other file's bytes."""
     if path.suffix != ".py":
         return path.read_bytes()
