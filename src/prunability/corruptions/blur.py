@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from scipy import ndimage
 
 from prunability.corruptions import motion
-from prunability.corruptions.registry import register_corruption
+from prunability.corruptions.registry import register_corruption, unit_two_step
 from prunability.corruptions.resample import clipped_zoom, symmetric_index, zoom_matrix
 
 SCIPY_TAPS = 12  # correlate2d: above this many taps scipy's C loop beats torch's weighted sum
@@ -177,7 +177,18 @@ def glass_blur(x: torch.Tensor, param: tuple[float, int, int], generator: torch.
     return gaussian_filter2d(out, sigma).clamp_(0.0, 1.0)
 
 
-@register_corruption("motion_blur", "blur", ((6, 1), (6, 1.5), (6, 2), (8, 2), (9, 2.5)))
+def _motion_angles(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
+    """motion_blur's only draws: an angle ~ U(-45, 45) degrees per image (float64)."""
+    return torch.rand(x.shape[0], generator=generator, device=x.device, dtype=torch.float64) * 90.0 - 45.0
+
+
+def _motion_finish(x: torch.Tensor, param: tuple[float, float], angles: torch.Tensor) -> torch.Tensor:
+    radius, sigma = param
+    return motion.motion_blur(x, radius, sigma, angles).clamp_(0.0, 1.0)
+
+
+@register_corruption("motion_blur", "blur", ((6, 1), (6, 1.5), (6, 2), (8, 2), (9, 2.5)),
+                     uint8=unit_two_step(_motion_angles, _motion_finish))
 def motion_blur(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
     """Blur along a line at a random angle per image (camera shake).
 
@@ -189,9 +200,7 @@ def motion_blur(x: torch.Tensor, param: tuple[float, float], generator: torch.Ge
     files the blurred image is not rounded to 8 bits before the final
     truncation, so pixels may differ by one level.
     """
-    radius, sigma = param
-    angles = torch.rand(x.shape[0], generator=generator, device=x.device, dtype=torch.float64) * 90.0 - 45.0
-    return motion.motion_blur(x, radius, sigma, angles).clamp_(0.0, 1.0)
+    return _motion_finish(x, param, _motion_angles(x, param, generator))
 
 
 ZOOM_STOPS = (1.06, 1.11, 1.16, 1.21, 1.26)

@@ -13,7 +13,7 @@ import torchvision.io
 
 from prunability.corruptions.blur import gaussian_filter2d
 from prunability.corruptions.color import LUMA, hsv_to_rgb, rgb_to_hsv
-from prunability.corruptions.registry import register_corruption
+from prunability.corruptions.registry import register_corruption, unit_two_step
 from prunability.corruptions.resample import pil_box_resize_8bit
 
 IMSIZE = 32  # make_cifar_c.py scales the elastic parameters by the CIFAR image size
@@ -75,12 +75,12 @@ def _affine_points(h: int, w: int, x: torch.Tensor) -> torch.Tensor:
     return torch.tensor([[cx + s, cy + s], [cx + s, cy - s], [cx - s, cy - s]], dtype=x.dtype, device=x.device)
 
 
-def _random_affine(x: torch.Tensor, jitter: float, generator: torch.Generator) -> torch.Tensor:
-    """``cv2.warpAffine`` by the map taking the anchors to anchors + U(-jitter, jitter):
-    bilinear, borders mirrored without repeating the edge (BORDER_REFLECT_101)."""
+def _random_affine(x: torch.Tensor, jitter: float, noise: torch.Tensor) -> torch.Tensor:
+    """``cv2.warpAffine`` by the map taking the anchors to anchors + U(-jitter, jitter)
+    (``noise``: N x 3 x 2 draws of U(0, 1)): bilinear, borders mirrored without
+    repeating the edge (BORDER_REFLECT_101)."""
     n, _, h, w = x.shape
     src = _affine_points(h, w, x).expand(n, 3, 2)
-    noise = torch.rand((n, 3, 2), generator=generator, device=x.device, dtype=x.dtype)
     dst = src + (noise * 2 - 1) * jitter
     ones = torch.ones((n, 3, 1), dtype=x.dtype, device=x.device)
     # Solve [dst 1] @ T = src: the map from output to source pixel (what sampling needs).
@@ -101,10 +101,31 @@ def _sample(x: torch.Tensor, xy: torch.Tensor, align_corners: bool) -> torch.Ten
     return F.grid_sample(x, norm, mode="bilinear", padding_mode="reflection", align_corners=align_corners)
 
 
+def _elastic_draw(x: torch.Tensor, param: tuple, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """elastic_transform's draws, in order: the affine jitter (N x 3 x 2), the field (N x 2 x H x W)."""
+    n, _, h, w = x.shape
+    noise = torch.rand((n, 3, 2), generator=generator, device=x.device, dtype=x.dtype)
+    return noise, torch.rand((n, 2, h, w), generator=generator, device=x.device, dtype=x.dtype)
+
+
+def _elastic_finish(x: torch.Tensor, param: tuple, drawn: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    alpha, sigma, affine = param
+    noise, field = drawn
+    n, _, h, w = x.shape
+    out = _random_affine(x, affine, noise)
+    field = field * 2 - 1
+    if sigma > 0:
+        field = gaussian_filter2d(field, sigma, truncate=3.0, mode="reflect")
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype, device=x.device),
+                            torch.arange(w, dtype=x.dtype, device=x.device), indexing="ij")
+    xy = torch.stack([xs + alpha * field[:, 0], ys + alpha * field[:, 1]], -1)
+    return _sample(out, xy, align_corners=False).clamp_(0.0, 1.0)
+
+
 @register_corruption("elastic_transform", "digital", tuple(
     (IMSIZE * a, IMSIZE * s, IMSIZE * f)
     for a, s, f in ((0, 0, 0.08), (0.05, 0.2, 0.07), (0.08, 0.06, 0.06), (0.1, 0.04, 0.05), (0.1, 0.03, 0.03))
-))
+), uint8=unit_two_step(_elastic_draw, _elastic_finish))
 def elastic_transform(x: torch.Tensor, param: tuple[float, float, float], generator: torch.Generator) -> torch.Tensor:
     """A random affine warp, then a smooth random displacement field.
 
@@ -118,16 +139,7 @@ def elastic_transform(x: torch.Tensor, param: tuple[float, float, float], genera
     quantises its bilinear weights to 1/32; this does not. Pixel units are
     those of 32 x 32 images, unchanged for other sizes.
     """
-    alpha, sigma, affine = param
-    n, _, h, w = x.shape
-    out = _random_affine(x, affine, generator)
-    field = torch.rand((n, 2, h, w), generator=generator, device=x.device, dtype=x.dtype) * 2 - 1
-    if sigma > 0:
-        field = gaussian_filter2d(field, sigma, truncate=3.0, mode="reflect")
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype, device=x.device),
-                            torch.arange(w, dtype=x.dtype, device=x.device), indexing="ij")
-    xy = torch.stack([xs + alpha * field[:, 0], ys + alpha * field[:, 1]], -1)
-    return _sample(out, xy, align_corners=False).clamp_(0.0, 1.0)
+    return _elastic_finish(x, param, _elastic_draw(x, param, generator))
 
 
 def _pixelate_uint8(x: torch.Tensor, factor: float, generator: torch.Generator) -> torch.Tensor:

@@ -121,6 +121,29 @@ class TwoStep:
         return self.finish(x, param, self.draw(x, param, generator))
 
 
+def unit_two_step(draw: Callable[[torch.Tensor, Any, torch.Generator], Any],
+                  finish: Callable[[torch.Tensor, Any, Any], torch.Tensor]) -> TwoStep:
+    """The uint8 ``TwoStep`` of a corruption computed in float64 from its draws.
+
+    ``draw(t, param, generator)`` makes every random draw, reading only the shape, dtype
+    and device of ``t`` (a float64 stand-in of the block, no values); ``finish(x, param,
+    drawn)`` is the float corruption on images in [0, 1] given those draws. The uint8 path
+    is then exactly the generic one of ``apply._apply_block``: ``x / 255`` in float64
+    (by way of float32, exact), the corruption, ``clamp(0, 1) * 255`` truncated to uint8;
+    split so that blocks can be finished side by side.
+    """
+
+    def draw_uint8(x: torch.Tensor, param: Any, generator: torch.Generator) -> Any:
+        template = torch.empty((), dtype=torch.float64, device=x.device).expand(x.shape)
+        return draw(template, param, generator)
+
+    def finish_uint8(x: torch.Tensor, param: Any, drawn: Any) -> torch.Tensor:
+        unit = x.to(torch.float32).to(torch.float64) / 255
+        return finish(unit, param, drawn).clamp_(0.0, 1.0).mul_(255).to(torch.uint8)
+
+    return TwoStep(draw_uint8, finish_uint8)
+
+
 CORRUPTIONS: Registry[Corruption] = Registry("corruption")
 
 

@@ -29,14 +29,30 @@ HAZE, CRYSTALS = 0.55, 2.2  # weights of the haze and of the crystal streaks
 def frost_texture(n: int, height: int, width: int, generator: torch.Generator,
                   device: torch.device | str, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """N x 3 x H x W frost textures with values in [0, 1]."""
+    return frost_texture_from_draws(frost_texture_draws(n, height, width, generator, device, dtype))
+
+
+def frost_texture_draws(n: int, height: int, width: int, generator: torch.Generator,
+                        device: torch.device | str, dtype: torch.dtype = torch.float64) -> tuple:
+    """Every random draw of ``frost_texture``, in its order: the haze (N x 1 x H x W, a plasma
+    fractal), then per streak direction U(0, 1) per pixel and an angle per image."""
     size = next_power_of_two(max(height, width))
     haze = plasma_fractal(n, size, 2.0, generator, device, dtype)[:, None, :height, :width]
-    crystals = torch.zeros((n, 1, height, width), dtype=dtype, device=device)
+    streaks = []
     for _ in range(STREAKS):
         u = torch.rand((n, 1, height, width), generator=generator, device=device, dtype=dtype)
-        seeds = (u < SEED_DENSITY).to(dtype)
         angles = torch.rand(n, generator=generator, device=device, dtype=dtype) * 360.0
+        streaks.append((u, angles))
+    return haze, tuple(streaks)
+
+
+def frost_texture_from_draws(draws: tuple) -> torch.Tensor:
+    """``frost_texture`` given ``frost_texture_draws``: no generator touched."""
+    haze, streaks = draws
+    crystals = torch.zeros_like(haze)
+    for u, angles in streaks:
+        seeds = (u < SEED_DENSITY).to(haze.dtype)
         crystals = torch.maximum(crystals, motion_blur(seeds, 3.0, 2.0, angles))
     gray = (HAZE * haze + CRYSTALS * crystals).clamp_(0.0, 1.0)
-    tint = torch.tensor(TINT, dtype=dtype, device=device).view(1, 3, 1, 1)
+    tint = torch.tensor(TINT, dtype=haze.dtype, device=haze.device).view(1, 3, 1, 1)
     return gray * tint

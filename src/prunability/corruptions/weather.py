@@ -14,9 +14,9 @@ from prunability.corruptions import frost_photos, motion
 from prunability.corruptions.color import to_channels, to_gray
 from prunability.corruptions.fractal import next_power_of_two, plasma_fractal
 from prunability.corruptions.noise import standard_normal
-from prunability.corruptions.registry import register_corruption
+from prunability.corruptions.registry import register_corruption, unit_two_step
 from prunability.corruptions.resample import clipped_zoom
-from prunability.corruptions.textures import frost_texture
+from prunability.corruptions.textures import frost_texture_draws, frost_texture_from_draws
 
 SNOW = (
     (0.1, 0.2, 1, 0.6, 8, 3, 0.95),
@@ -27,20 +27,33 @@ SNOW = (
 )
 
 
-def _snow_layer(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
+def _snow_draw(x: torch.Tensor, param: tuple, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """snow's draws, in order: N(0, 1) per pixel (N x 1 x H x W, ``x``'s dtype), an angle per image."""
+    eps = standard_normal(x[:, :1], generator)  # float32 draws, see noise.standard_normal
+    angles = torch.rand(x.shape[0], generator=generator, device=x.device, dtype=torch.float64) * 90.0 - 135.0
+    return eps, angles
+
+
+def _snow_layer(param: tuple, eps: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
     """N x 1 x H x W falling snow: thresholded zoomed noise, quantised, motion-blurred."""
     loc, scale, zoom, threshold, radius, sigma, _ = param
-    n, _, h, w = x.shape
-    layer = loc + scale * standard_normal(x[:, :1], generator)  # float32 draws, see noise.standard_normal
+    layer = loc + scale * eps
     layer = clipped_zoom(layer, zoom)
     layer = torch.where(layer < threshold, torch.zeros_like(layer), layer)
     layer = torch.floor(layer.clamp(0.0, 1.0) * 255) / 255  # the reference's uint8 PNG
-    angles = torch.rand(n, generator=generator, device=x.device, dtype=torch.float64) * 90.0 - 135.0
     layer = motion.motion_blur(layer, radius, sigma, angles)
     return torch.floor(layer * 255 + 0.5) / 255  # ImageMagick writes 8-bit, rounded
 
 
-@register_corruption("snow", "weather", SNOW)
+def _snow_finish(x: torch.Tensor, param: tuple, drawn: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    blend = param[6]
+    layer = _snow_layer(param, *drawn)
+    whitened = torch.maximum(x, to_gray(x) * 1.5 + 0.5)
+    out = blend * x + (1 - blend) * whitened
+    return (out + layer + layer.flip(-2, -1)).clamp_(0.0, 1.0)
+
+
+@register_corruption("snow", "weather", SNOW, uint8=unit_two_step(_snow_draw, _snow_finish))
 def snow(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
     """Snowflakes streaking down, over a whitened image.
 
@@ -53,11 +66,7 @@ def snow(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Ten
     ImageMagick's motion blur is replaced by the torch port in
     ``prunability.corruptions.motion``. Grayscale images use themselves as gray.
     """
-    blend = param[6]
-    layer = _snow_layer(x, param, generator)
-    whitened = torch.maximum(x, to_gray(x) * 1.5 + 0.5)
-    out = blend * x + (1 - blend) * whitened
-    return (out + layer + layer.flip(-2, -1)).clamp_(0.0, 1.0)
+    return _snow_finish(x, param, _snow_draw(x, param, generator))
 
 
 FROST = ((1, 0.2), (1, 0.3), (0.9, 0.4), (0.85, 0.4), (0.75, 0.45))
@@ -105,7 +114,19 @@ def frost(x: torch.Tensor, param: tuple[float, float], generator: torch.Generato
     return torch.floor((a * (x * 255) + b * crop).clamp_(0.0, 255.0)) / 255
 
 
-@register_corruption("frost_procedural", "weather", FROST)
+def _frost_procedural_draw(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> tuple:
+    n, _, h, w = x.shape
+    return frost_texture_draws(n, h, w, generator, x.device, x.dtype)
+
+
+def _frost_procedural_finish(x: torch.Tensor, param: tuple[float, float], drawn: tuple) -> torch.Tensor:
+    a, b = param
+    texture = to_channels(frost_texture_from_draws(drawn), x.shape[1])
+    return (a * x + b * texture).clamp_(0.0, 1.0)
+
+
+@register_corruption("frost_procedural", "weather", FROST,
+                     uint8=unit_two_step(_frost_procedural_draw, _frost_procedural_finish))
 def frost_procedural(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
     """Frost from a synthetic texture: ``clip(a * x + b * texture, 0, 1)`` -- NOT CIFAR-10-C's frost.
 
@@ -115,10 +136,7 @@ def frost_procedural(x: torch.Tensor, param: tuple[float, float], generator: tor
     its effect is about a fifth weaker at every severity (darker mean, three
     times the contrast; issue 14). Grayscale images get the texture's luma.
     """
-    a, b = param
-    n, c, h, w = x.shape
-    texture = to_channels(frost_texture(n, h, w, generator, x.device, x.dtype), c)
-    return (a * x + b * texture).clamp_(0.0, 1.0)
+    return _frost_procedural_finish(x, param, _frost_procedural_draw(x, param, generator))
 
 
 @register_corruption("fog", "weather", ((0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75)))
