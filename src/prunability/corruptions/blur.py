@@ -154,7 +154,26 @@ def shuffle_pixels(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch
     return out
 
 
-@register_corruption("glass_blur", "blur", ((0.05, 1, 1), (0.25, 1, 1), (0.4, 1, 1), (0.25, 1, 2), (0.4, 1, 2)))
+def _glass_draw(x: torch.Tensor, param: tuple[float, int, int], generator: torch.Generator) -> list[torch.Tensor]:
+    """glass_blur's draws: per pass, the offsets (dy, dx), 2 x N x (H - 2) x (W - 2) in {-1, 0}."""
+    sigma, delta, iterations = param
+    if delta != 1:
+        raise ValueError(f"glass_blur supports max_delta 1 (all CIFAR-10-C severities), got {delta}")
+    n, _, h, w = x.shape
+    return [torch.randint(-1, 1, (2, n, h - 2, w - 2), generator=generator, device=x.device)
+            for _ in range(iterations)]
+
+
+def _glass_finish(x: torch.Tensor, param: tuple[float, int, int], offsets: list[torch.Tensor]) -> torch.Tensor:
+    sigma = param[0]
+    out = torch.floor(gaussian_filter2d(x, sigma).clamp_(0.0, 1.0) * 255) / 255  # np.uint8(... * 255)
+    for dy, dx in offsets:
+        out = shuffle_pixels(out, dy, dx)
+    return gaussian_filter2d(out, sigma).clamp_(0.0, 1.0)
+
+
+@register_corruption("glass_blur", "blur", ((0.05, 1, 1), (0.25, 1, 1), (0.4, 1, 1), (0.25, 1, 2), (0.4, 1, 2)),
+                     uint8=unit_two_step(_glass_draw, _glass_finish))
 def glass_blur(x: torch.Tensor, param: tuple[float, int, int], generator: torch.Generator) -> torch.Tensor:
     """Blur, shuffle pixels locally, blur again (frosted glass).
 
@@ -166,15 +185,7 @@ def glass_blur(x: torch.Tensor, param: tuple[float, int, int], generator: torch.
     the table and only it is supported (larger deltas would read pixels the
     pass already overwrote).
     """
-    sigma, delta, iterations = param
-    if delta != 1:
-        raise ValueError(f"glass_blur supports max_delta 1 (all CIFAR-10-C severities), got {delta}")
-    n, _, h, w = x.shape
-    out = torch.floor(gaussian_filter2d(x, sigma).clamp_(0.0, 1.0) * 255) / 255  # np.uint8(... * 255)
-    for _ in range(iterations):
-        dy, dx = torch.randint(-1, 1, (2, n, h - 2, w - 2), generator=generator, device=x.device)
-        out = shuffle_pixels(out, dy, dx)
-    return gaussian_filter2d(out, sigma).clamp_(0.0, 1.0)
+    return _glass_finish(x, param, _glass_draw(x, param, generator))
 
 
 def _motion_angles(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from prunability.corruptions.fractal import next_power_of_two, plasma_fractal
+from prunability.corruptions.fractal import next_power_of_two, plasma_draws, plasma_from_draws
 from prunability.corruptions.motion import motion_blur
 
 TINT = (0.80, 0.90, 1.0)  # r, g, b multipliers: pale blue ice
@@ -34,10 +34,9 @@ def frost_texture(n: int, height: int, width: int, generator: torch.Generator,
 
 def frost_texture_draws(n: int, height: int, width: int, generator: torch.Generator,
                         device: torch.device | str, dtype: torch.dtype = torch.float64) -> tuple:
-    """Every random draw of ``frost_texture``, in its order: the haze (N x 1 x H x W, a plasma
-    fractal), then per streak direction U(0, 1) per pixel and an angle per image."""
-    size = next_power_of_two(max(height, width))
-    haze = plasma_fractal(n, size, 2.0, generator, device, dtype)[:, None, :height, :width]
+    """Every random draw of ``frost_texture``, in its order: the haze's (a plasma fractal's,
+    ``plasma_draws``), then per streak direction U(0, 1) per pixel and an angle per image."""
+    haze = plasma_draws(n, next_power_of_two(max(height, width)), generator, device, dtype)
     streaks = []
     for _ in range(STREAKS):
         u = torch.rand((n, 1, height, width), generator=generator, device=device, dtype=dtype)
@@ -48,7 +47,9 @@ def frost_texture_draws(n: int, height: int, width: int, generator: torch.Genera
 
 def frost_texture_from_draws(draws: tuple) -> torch.Tensor:
     """``frost_texture`` given ``frost_texture_draws``: no generator touched."""
-    haze, streaks = draws
+    haze_draws, streaks = draws
+    height, width = streaks[0][0].shape[-2:]
+    haze = plasma_from_draws(haze_draws, 2.0)[:, None, :height, :width]
     crystals = torch.zeros_like(haze)
     for u, angles in streaks:
         seeds = (u < SEED_DENSITY).to(haze.dtype)

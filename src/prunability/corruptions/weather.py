@@ -12,7 +12,7 @@ import torch
 
 from prunability.corruptions import frost_photos, motion
 from prunability.corruptions.color import to_channels, to_gray
-from prunability.corruptions.fractal import next_power_of_two, plasma_fractal
+from prunability.corruptions.fractal import next_power_of_two, plasma_draws, plasma_from_draws
 from prunability.corruptions.noise import standard_normal
 from prunability.corruptions.registry import register_corruption, unit_two_step
 from prunability.corruptions.resample import clipped_zoom
@@ -139,7 +139,22 @@ def frost_procedural(x: torch.Tensor, param: tuple[float, float], generator: tor
     return _frost_procedural_finish(x, param, _frost_procedural_draw(x, param, generator))
 
 
-@register_corruption("fog", "weather", ((0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75)))
+def _fog_draw(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> list[torch.Tensor]:
+    """fog's draws: its plasma fractal's (``plasma_draws``), 32 x 32 or the next power of two."""
+    size = max(32, next_power_of_two(max(x.shape[-2:])))
+    return plasma_draws(x.shape[0], size, generator, x.device, x.dtype)
+
+
+def _fog_finish(x: torch.Tensor, param: tuple[float, float], drawn: list[torch.Tensor]) -> torch.Tensor:
+    amount, decay = param
+    h, w = x.shape[-2:]
+    layer = plasma_from_draws(drawn, decay)[:, None, :h, :w]
+    peak = x.amax((1, 2, 3), keepdim=True)
+    return ((x + amount * layer) * peak / (peak + amount)).clamp_(0.0, 1.0)
+
+
+@register_corruption("fog", "weather", ((0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75)),
+                     uint8=unit_two_step(_fog_draw, _fog_finish))
 def fog(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
     """Fog: add a plasma fractal and rescale to keep the image's maximum.
 
@@ -149,12 +164,7 @@ def fog(x: torch.Tensor, param: tuple[float, float], generator: torch.Generator)
     by the channels and ``max(x)`` taken over the whole image. The map is 32 x
     32 (or the next power of two for larger images), cropped to H x W.
     """
-    amount, decay = param
-    n, _, h, w = x.shape
-    size = max(32, next_power_of_two(max(h, w)))
-    layer = plasma_fractal(n, size, decay, generator, x.device, x.dtype)[:, None, :h, :w]
-    peak = x.amax((1, 2, 3), keepdim=True)
-    return ((x + amount * layer) * peak / (peak + amount)).clamp_(0.0, 1.0)
+    return _fog_finish(x, param, _fog_draw(x, param, generator))
 
 
 @register_corruption("brightness", "weather", (0.05, 0.1, 0.15, 0.2, 0.3), deterministic=True)
