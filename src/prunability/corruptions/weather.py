@@ -48,9 +48,9 @@ def _snow_layer(param: tuple, eps: torch.Tensor, angles: torch.Tensor) -> torch.
 def _snow_finish(x: torch.Tensor, param: tuple, drawn: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     blend = param[6]
     layer = _snow_layer(param, *drawn)
-    whitened = torch.maximum(x, to_gray(x) * 1.5 + 0.5)
-    out = blend * x + (1 - blend) * whitened
-    return (out + layer + layer.flip(-2, -1)).clamp_(0.0, 1.0)
+    whitened = torch.maximum(x, (to_gray(x) * 1.5).add_(0.5))
+    out = whitened.mul_(1 - blend).add_(x * blend)  # blend * x + (1 - blend) * whitened, in place
+    return out.add_(layer).add_(layer.flip(-2, -1)).clamp_(0.0, 1.0)
 
 
 @register_corruption("snow", "weather", SNOW, uint8=unit_two_step(_snow_draw, _snow_finish))
