@@ -54,6 +54,6 @@ def frost_texture_from_draws(draws: tuple) -> torch.Tensor:
     for u, angles in streaks:
         seeds = (u < SEED_DENSITY).to(haze.dtype)
         crystals = torch.maximum(crystals, motion_blur(seeds, 3.0, 2.0, angles))
-    gray = (HAZE * haze + CRYSTALS * crystals).clamp_(0.0, 1.0)
+    gray = (haze * HAZE).add_(crystals.mul_(CRYSTALS)).clamp_(0.0, 1.0)  # HAZE * haze + CRYSTALS * crystals
     tint = torch.tensor(TINT, dtype=haze.dtype, device=haze.device).view(1, 3, 1, 1)
     return gray * tint

@@ -121,8 +121,8 @@ def _frost_procedural_draw(x: torch.Tensor, param: tuple[float, float], generato
 
 def _frost_procedural_finish(x: torch.Tensor, param: tuple[float, float], drawn: tuple) -> torch.Tensor:
     a, b = param
-    texture = to_channels(frost_texture_from_draws(drawn), x.shape[1])
-    return (a * x + b * texture).clamp_(0.0, 1.0)
+    texture = to_channels(frost_texture_from_draws(drawn), x.shape[1])  # a fresh tensor: scaled in place
+    return texture.mul_(b).add_(x * a).clamp_(0.0, 1.0)  # a * x + b * texture
 
 
 @register_corruption("frost_procedural", "weather", FROST,
