@@ -63,7 +63,7 @@ def water_levels(levels: torch.Tensor, liquid: torch.Tensor, intensity: float) -
     m = torch.where(peak > 0, m / torch.where(peak > 0, peak, 1.0), 0.0) * torch.tensor(intensity, dtype=torch.float32)
     colour = to_channels(torch.tensor(WATER, dtype=torch.float32, device=levels.device).view(1, 3, 1, 1),
                          levels.shape[1])
-    return torch.floor((levels / 255 + m * colour).clamp_(0.0, 1.0) * 255)
+    return (levels / 255).add_(m * colour).clamp_(0.0, 1.0).mul_(255).floor_()  # in place, same operations
 
 
 def water(x: torch.Tensor, liquid: torch.Tensor, intensity: float) -> torch.Tensor:
@@ -93,7 +93,7 @@ def _mud(x: torch.Tensor, liquid: torch.Tensor, threshold: float, intensity: flo
     colour = to_channels(torch.tensor(MUD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1), x.shape[1])
     m = gaussian_filter2d((liquid > threshold).to(x.dtype), intensity)
     m = torch.where(m < 0.8, torch.zeros_like(m), m)
-    return (x * (1 - m) + m * colour).clamp_(0.0, 1.0)
+    return (x * (1 - m)).add_(m * colour).clamp_(0.0, 1.0)  # x * (1 - m) + m * colour
 
 
 def _draw_spatter(x: torch.Tensor, param: tuple, generator: torch.Generator) -> torch.Tensor:
@@ -107,7 +107,7 @@ def _spatter_finish(x: torch.Tensor, param: tuple, eps: torch.Tensor) -> torch.T
     liquid = liquid_from_normals(eps, loc, scale, sigma, threshold)
     if mud:
         unit = x.to(torch.float32).to(torch.float64) / 255  # exact; torch's uint8 -> float64 cast is slow
-        return (_mud(unit, liquid, threshold, intensity) * 255).to(torch.uint8)
+        return _mud(unit, liquid, threshold, intensity).mul_(255).to(torch.uint8)
     return water_levels(x.to(torch.float32), liquid, intensity).to(torch.uint8)
 
 
