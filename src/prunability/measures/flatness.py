@@ -137,7 +137,7 @@ def image_subsets(n: int, samples: int, per_draw: int, generator: torch.Generato
 def clean_accuracy(model: torch.nn.Module, x, y, batch_size: int) -> float:
     """Training accuracy at the clean weights, counted as the noisy ones are."""
     zero = [[torch.zeros_like(p) for p in model.parameters()]]
-    return evaluate_perturbed(model, x, y, zero, batch_size=batch_size).accuracies[0]
+    return evaluate_perturbed(model, x, y, zero, batch_size=batch_size, draws_per_pass=1).accuracies[0]
 
 
 @torch.no_grad()

@@ -38,7 +38,7 @@ def mean_loss_increase(model: torch.nn.Module, x, y, rho: float, samples: int, g
     same draws."""
     clean = [p.detach() for p in model.parameters()]
     zero = [torch.zeros_like(p) for p in clean]
-    base = evaluate_perturbed(model, x, y, [zero], batch_size=batch_size).losses[0]
+    base = evaluate_perturbed(model, x, y, [zero], batch_size=batch_size, draws_per_pass=1).losses[0]
     losses = []
     for start in range(0, samples, draws_per_pass):
         draws = [relative_noise(clean, rho, generator) for _ in range(min(draws_per_pass, samples - start))]

@@ -149,7 +149,7 @@ def _batched(model, x, y, perturbations, subsets, batch_size, draws_per_pass):
 @torch.no_grad()
 def evaluate_perturbed(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, perturbations: Sequence[Sequence[torch.Tensor]], *,
-    batch_size: int, draws_per_pass: int = 16, subsets: Sequence[torch.Tensor] | None = None,
+    batch_size: int, draws_per_pass: int, subsets: Sequence[torch.Tensor] | None = None,
 ) -> PerturbedEvaluations:
     """Loss and accuracy of ``model`` (eval mode) at w + u for every u in ``perturbations``
     (each a list of tensors in ``model.parameters()`` order); weights unchanged after.
