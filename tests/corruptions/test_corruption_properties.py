@@ -70,6 +70,23 @@ def test_impulse_noise_hits_the_amount_half_salt_half_pepper(severity):
     assert ((out == 0.5) | (out == 0) | (out == 1)).all()
 
 
+def test_impulse_thresholds_are_the_amount_in_even_16_bit_steps():
+    assert noise.impulse_thresholds(0.07) == (-32768 + 4588, -32768 + 2294)  # 2 * round(0.07 * 32768)
+    assert noise.impulse_thresholds(0.01) == (-32768 + 656, -32768 + 328)
+    for amount in CORRUPTIONS.get("impulse_noise").params:
+        hit, salt = noise.impulse_thresholds(amount)
+        assert abs((hit + 32768) / 65536 - amount) <= 2**-16 and hit + 32768 == 2 * (salt + 32768)
+
+
+def test_uniform_levels16_use_every_bit_of_their_words():
+    levels = noise.uniform_levels16(torch.empty(400_001), torch.Generator().manual_seed(0))
+    assert levels.shape == (400_001,) and levels.dtype == torch.int16
+    for lane in range(4):  # the last 16 bits of a word too (plain random_() leaves its top bit 0)
+        share = (levels[lane:400_000:4] < 0).double().mean().item()
+        assert abs(share - 0.5) < 0.01, lane
+    assert abs(levels.double().mean().item() / 32768) < 0.01
+
+
 # --- closed forms
 @pytest.mark.parametrize("severity", SEVERITIES)
 def test_brightness_closed_form(severity):
