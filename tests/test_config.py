@@ -37,6 +37,8 @@ def test_defaults_are_filled_from_the_schema():
         ("zoo.grid.architecture", ["resnet50"], "choose one of: nin, mlp, resnet18, vgg11"),
         ("corruptions.names", ["haze"], "config key corruptions.names.0: 'haze' is not valid; choose one of:"),
         ("training.epochs", 3, "allowed keys here: target_ce, max_epochs, milestones"),
+        ("measures.noise_draws_per_pass", "many", "noise_draws_per_pass: 'many' is not valid; give an integer >= 1 or 'auto'"),
+        ("measures.noise_draws_per_pass", 0, "noise_draws_per_pass: 0 is less than the minimum of 1"),
     ],
 )
 def test_bad_values_name_the_key_and_the_choices(path, value, expected):

@@ -3,7 +3,7 @@ import sys
 
 import torch
 
-from prunability.device import claim_slot, pick_device
+from prunability.device import claim_slot, fast_memory_format, in_fast_layout, pick_device
 
 
 def test_cpu_when_asked_or_without_a_gpu():
@@ -32,3 +32,17 @@ def test_concurrent_jobs_claim_different_gpus(tmp_path):
         for p in procs:
             p.kill()
             p.wait()
+
+
+def test_conv_weights_go_channels_last_on_the_cpu_and_compute_the_same_function():
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(8 * 5 * 5, 4))
+    x = torch.randn(6, 3, 5, 5)
+    before = net(x)
+    assert in_fast_layout(net) is net
+    weight = net[0].weight
+    assert fast_memory_format(torch.device("cpu")) == torch.channels_last
+    assert weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
+    assert net[3].weight.is_contiguous()  # 2-D weights keep their layout
+    torch.testing.assert_close(net(x), before, rtol=1e-5, atol=1e-6)
+    assert fast_memory_format(torch.device("cuda", 0)) == torch.contiguous_format

@@ -155,7 +155,7 @@ class MeasureConfig:
     gradient_noise_batches: int
     perturbation_relative_size: float
     perturbation_samples: int
-    noise_draws_per_pass: int
+    noise_draws_per_pass: int | str  # or "auto": measures.perturbed.draws_per_pass_on
     noise_memory_mb: int
     coherence_samples: int
     instability_points: int
@@ -224,10 +224,22 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"config key {key}: {error.instance!r} is not valid; choose one of: " + ", ".join(
             map(str, error.validator_value)
         )
+    if error.validator == "anyOf":  # e.g. an integer >= 1 or "auto": name each alternative
+        return f"config key {key}: {error.instance!r} is not valid; give " + " or ".join(
+            map(_alternative, error.validator_value)
+        )
     if error.validator == "additionalProperties":
         allowed = ", ".join(error.schema.get("properties", {}))
         return f"config key {key}: {error.message}; allowed keys here: {allowed}"
     return f"config key {key}: {error.message}"
+
+
+def _alternative(subschema: Mapping[str, Any]) -> str:
+    """One anyOf branch in words: ``"auto"``, ``an integer >= 1``."""
+    if "const" in subschema:
+        return repr(subschema["const"])
+    bound = f" >= {subschema['minimum']}" if "minimum" in subschema else ""
+    return f"{'an' if subschema.get('type') == 'integer' else 'a'} {subschema.get('type', 'value')}{bound}"
 
 
 def _non_finite(value: Any, key: str = "") -> str | None:

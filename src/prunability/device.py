@@ -47,3 +47,23 @@ def pick_device(requested: str = "auto") -> torch.device:
     count = torch.cuda.device_count()
     return torch.device("cuda", claim_slot(count) if count > 1 else 0)
 
+
+def fast_memory_format(device: torch.device) -> torch.memory_format:
+    """The layout of 4-D conv weights (and activations) that runs fastest on ``device``.
+
+    On the CPU, oneDNN's convolutions are much faster channels-last: a CIFAR-sized
+    NiN (depth 3, width 2) forward 3.2x, forward + backward 1.3-2.5x, training
+    steps of default-study NiNs 1.3-1.5x (2-core CPU, measured 2026-11-29). On
+    CUDA in float32 NCHW is cuDNN's native layout, and the other was not measured,
+    so it is kept. Values differ only in floating-point summation order.
+    """
+    return torch.channels_last if device.type == "cpu" else torch.contiguous_format
+
+
+def in_fast_layout(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` (in place) with its 4-D weights in the fast layout of the device they live on."""
+    first = next(model.parameters(), None)
+    if first is None:
+        return model
+    return model.to(memory_format=fast_memory_format(first.device))
+

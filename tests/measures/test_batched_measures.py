@@ -11,7 +11,7 @@ from builders import hparams as typed_hparams
 from prunability.measures import compute_measures
 from prunability.measures.flatness import NoiseDirections, gaussian_noise, noise_for_accuracy_drop
 from prunability.measures.folding import fold_batchnorm, folded_classifier
-from prunability.measures.perturbed import evaluate_perturbed, vmappable
+from prunability.measures.perturbed import STACKED_DRAWS, draws_per_pass_on, evaluate_perturbed, vmappable
 from prunability.models import build_model
 from prunability.stats import kendall_tau
 
@@ -109,3 +109,9 @@ def test_kept_directions_are_the_redrawn_ones_and_the_search_is_unchanged(traine
                                        images_per_draw=60, keep_bytes=keep_bytes)
 
     assert search(2**30).trace == search(0).trace
+
+
+def test_auto_draws_per_pass_is_one_on_the_cpu_and_stacked_elsewhere():
+    assert draws_per_pass_on("auto", torch.device("cpu")) == 1
+    assert draws_per_pass_on("auto", torch.device("cuda", 0)) == STACKED_DRAWS > 1
+    assert draws_per_pass_on(7, torch.device("cpu")) == 7

@@ -47,7 +47,7 @@ import torch
 from prunability.measures.bisection import OCTAVES, ScaleSearch, log_bisect
 from prunability.measures.context import MeasureFailed, register
 from prunability.measures.folding import folded_classifier
-from prunability.measures.perturbed import evaluate_perturbed
+from prunability.measures.perturbed import draws_per_pass_on, evaluate_perturbed
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,8 @@ def pac_bayes_sigma(ctx, magnitude: bool = False) -> float:
             model, ctx.x_train, ctx.y_train, target_drop=cfg.pac_bayes_accuracy_drop, samples=cfg.pac_bayes_samples,
             steps=cfg.pac_bayes_steps, sigma_max=cfg.pac_bayes_sigma_max, generator=ctx.generator(),
             batch_size=ctx.batch_size, magnitude_eps=cfg.magnitude_eps if magnitude else None,
-            draws_per_pass=cfg.noise_draws_per_pass, images_per_draw=cfg.pac_bayes_images_per_draw,
+            draws_per_pass=draws_per_pass_on(cfg.noise_draws_per_pass, ctx.device),
+            images_per_draw=cfg.pac_bayes_images_per_draw,
             keep_bytes=cfg.noise_memory_mb * 2**20,
         )
 

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from prunability.device import in_fast_layout
 from prunability.models import Classifier
 
 _LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -91,8 +92,10 @@ def folded_classifier(ctx) -> Classifier:
     """A fresh copy of the trained model with BatchNorm folded away, as a Classifier
     in eval mode with the model's input normalization: the network that the
     perturbation measures move the weights of (every parameter of it). The copy
-    is the caller's to modify; the cached ``folded_net`` stays untouched."""
-    return Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval()
+    is the caller's to modify; the cached ``folded_net`` stays untouched. Its weights
+    are in the device's fast layout (``device.in_fast_layout``): these networks run
+    thousands of passes, 3x faster channels-last on the CPU."""
+    return in_fast_layout(Classifier(copy.deepcopy(folded_net(ctx)), ctx.model.mean, ctx.model.std).eval())
 
 
 def folded_init_net(ctx) -> nn.Module:

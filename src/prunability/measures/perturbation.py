@@ -16,7 +16,7 @@ import torch
 
 from prunability.measures.context import register
 from prunability.measures.folding import folded_classifier
-from prunability.measures.perturbed import evaluate_perturbed
+from prunability.measures.perturbed import draws_per_pass_on, evaluate_perturbed
 
 
 def relative_noise(params: list[torch.Tensor], rho: float, generator: torch.Generator) -> list[torch.Tensor]:
@@ -56,4 +56,5 @@ def random_perturbation_robustness(ctx) -> float:
     cfg = ctx.config
     model = folded_classifier(ctx)
     return mean_loss_increase(model, ctx.x_train, ctx.y_train, cfg.perturbation_relative_size,
-                              cfg.perturbation_samples, ctx.generator(), ctx.batch_size, cfg.noise_draws_per_pass)
+                              cfg.perturbation_samples, ctx.generator(), ctx.batch_size,
+                              draws_per_pass_on(cfg.noise_draws_per_pass, ctx.device))

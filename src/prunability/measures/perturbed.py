@@ -146,6 +146,18 @@ def _batched(model, x, y, perturbations, subsets, batch_size, draws_per_pass):
     return losses, corrects
 
 
+STACKED_DRAWS = 16  # draws per pass of ``noise_draws_per_pass: auto`` off the CPU
+
+
+def draws_per_pass_on(setting: int | str, device: torch.device) -> int:
+    """The ``measures.noise_draws_per_pass`` setting on ``device``: ``auto`` is one
+    draw per pass on the CPU (a channels-last pass per draw beats a stacked pass
+    there, see the module docstring) and ``STACKED_DRAWS`` elsewhere."""
+    if setting == "auto":
+        return 1 if device.type == "cpu" else STACKED_DRAWS
+    return int(setting)
+
+
 @torch.no_grad()
 def evaluate_perturbed(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, perturbations: Sequence[Sequence[torch.Tensor]], *,
