@@ -19,6 +19,12 @@ the same is measured on the GPU.
 
     .venv/bin/python bench/batched_training.py [--config config/config.yaml] [--max-epochs N] [--threads 1] [--compile]
 
+It also prints the ceiling that the zoo's structure puts on any stacking:
+models stop at different steps, so a group needs at least as many stacked
+calls as its longest-training model takes steps, and if a stacked call cost
+no more than one model's step, throughput would grow by at most
+(model-steps) / (sum over groups of the longest model's steps).
+
 Numbers depend on the machine and its load; compare the ratio of one run.
 """
 
@@ -61,11 +67,13 @@ def measure(config, specs, datas, device: torch.device, cfg) -> dict:
     machine's load between the two runs biases the ratio less)."""
     ctx = EvalContext.of(config, device)
     alone, batched, t_alone, t_batched = [None] * len(specs), [None] * len(specs), 0.0, 0.0
+    longest = 0  # per group, the steps of its longest-training model: the fewest stacked calls possible
     for group in groups(specs):
         start = time.perf_counter()
         for i in group:
             alone[i] = train_model(specs[i], cfg, datas[i], ctx)
         t_alone += time.perf_counter() - start
+        longest += max(alone[i].steps for i in group)
         start = time.perf_counter()
         for i, r in zip(group, train_models([specs[i] for i in group], cfg, [datas[i] for i in group], ctx)):
             batched[i] = r
@@ -79,7 +87,7 @@ def measure(config, specs, datas, device: torch.device, cfg) -> dict:
             "max_diff": max(d for d, s in zip(diffs, same) if s) if any(same) else float("nan"),
             "other_steps": [(specs[i].model_id, alone[i].steps, batched[i].steps, diffs[i])
                             for i in range(len(specs)) if not same[i]],
-            "statuses": sorted({str(a.status) for a in alone})}
+            "statuses": sorted({str(a.status) for a in alone}), "ceiling": steps / longest}
 
 
 def report(label: str, r: dict) -> None:
@@ -91,6 +99,8 @@ def report(label: str, r: dict) -> None:
     print(f"[{label}] one at a time: {r['alone_s']:.1f} s = {r['alone_rate']:.0f} model-steps/s")
     print(f"[{label}] batched:       {r['batched_s']:.1f} s = {r['batched_rate']:.0f} model-steps/s")
     print(f"[{label}] ratio batched / one at a time: {r['batched_rate'] / r['alone_rate']:.2f}x")
+    print(f"[{label}] ceiling of any stacking of this zoo: {r['ceiling']:.2f}x (model-steps / the longest model's "
+          "steps per group: the ratio if a stacked step cost no more than one model's step)")
 
 
 def main() -> None:
