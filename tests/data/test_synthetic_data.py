@@ -4,6 +4,8 @@ from prunability.config import dataset_config
 from prunability.data import DATASETS
 from prunability.data.label_noise import with_label_noise
 from prunability.data.manifold import ManifoldEmbedding
+from prunability.data.split import ImageSplit, PreparedData
+from prunability.data.train_subset import subset_indices
 
 
 def cfg(**changes):
@@ -38,3 +40,23 @@ def test_label_noise_flips_exactly_the_fraction_to_other_classes():
     assert int(changed.sum()) == round(0.2 * len(clean.y_train))  # a flip never lands on the same class
     assert torch.equal(noisy.y_test, clean.y_test)
     assert with_label_noise(clean, 0.0, seed=1) is clean
+
+
+def _random_split(n: int) -> ImageSplit:
+    g = torch.Generator().manual_seed(7)
+    x = torch.randint(0, 256, (n, 1, 2, 2), dtype=torch.uint8, generator=g)
+    return ImageSplit(x, torch.randint(0, 10, (n,), generator=g), x[:5], torch.zeros(5, dtype=torch.long), 10)
+
+
+def test_label_noise_is_independent_of_the_subsets_drawn_with_the_same_seed():
+    """Training subsets and the train-eval subset are permutations of the same length seeded
+    with the same split_seed; noise drawn that way fell wholly inside them (67 % noisy labels
+    at train_fraction 0.3 for 20 % noise). Each now holds about the configured share."""
+    n = 1257  # the digits' training split at test_fraction 0.3
+    clean = _random_split(n)
+    for seed in range(3):
+        noisy_label = with_label_noise(clean, 0.2, seed).y_train != clean.y_train
+        subset = subset_indices(n, 0.3, seed)  # 377 examples: binomial sd of the share 0.021
+        assert 0.14 < noisy_label[subset].float().mean().item() < 0.26, seed
+        train_eval = PreparedData.from_split(clean, 512, seed).train_eval_index
+        assert 0.14 < noisy_label[train_eval].float().mean().item() < 0.26, seed

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
@@ -40,6 +39,7 @@ from typing import Iterable, Iterator
 import torch
 
 from prunability.corruptions.registry import CORRUPTIONS, SEVERITIES, TwoStep, check_severity
+from prunability.seeds import derived_seed
 from prunability.threads import single_thread
 
 WORK_DTYPE = torch.float64
@@ -92,8 +92,7 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
 
 def generator_seed(seed: int, name: str, severity: int) -> int:
     """The seed of the generator for (``seed``, ``name``, ``severity``): 63 bits of a SHA-256."""
-    digest = hashlib.sha256(f"{int(seed)}/{name}/{int(severity)}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
+    return derived_seed(int(seed), name, int(severity))
 
 
 def make_generator(seed: int, name: str, severity: int, device: torch.device | str) -> torch.Generator:
