@@ -7,8 +7,13 @@ with the seed itself makes draws of one length identical, and did: label noise
 (the first 20 % of a permutation of the training split) and a training subset
 (the first 30 % of a permutation of the same length, ``train_subset``) picked
 the same examples, so models of train_fraction 0.3 trained on 67 % noisy
-labels. A draw whose examples must be independent of the others seeds its
-generator with ``derived_seed(seed, purpose, ...)`` instead.
+labels. And a model of zoo seed s is initialized from ``torch.manual_seed(s)``:
+a generator seeded with s replays the uniforms of its initial weights, so the
+`random` pruning method (``pruning.seed`` 0) ranked the seed-0 models' weights
+by their signed initial values (correlation 1.0), and ``prunability_random``
+(the model's seed) every model's. A draw that must be independent of the others
+and of the initialization seeds its generator with ``derived_seed(seed,
+purpose, ...)`` instead: 63 bits of a SHA-256, which no small seed meets.
 """
 
 from __future__ import annotations

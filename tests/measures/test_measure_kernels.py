@@ -63,3 +63,16 @@ def test_loss_gradients_are_the_gradient_of_the_mean_loss_whatever_the_chunks(tr
         torch.testing.assert_close(flat_loss_gradient(model, x, y, chunk), full, rtol=1e-5, atol=1e-7)
     assert [g.shape for g in loss_gradients(model, x, y, 7)] == [p.shape for p in model.parameters()]
     assert full.abs().sum() > 0
+
+
+def test_the_measures_generator_does_not_replay_the_models_initialization(make_context):
+    """A model of seed s was initialized from torch.manual_seed(s); the measures' generator
+    (seed s) is derived from s, so its draws are not the initial weights' uniforms."""
+    torch.manual_seed(0)  # the context's seed
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64))
+    ctx = make_context(model)
+    u = torch.rand(model[0].weight.shape, generator=ctx.generator())
+    w = model[0].weight.detach()
+    assert ctx.seed == 0
+    assert abs(torch.corrcoef(torch.stack([u.flatten(), w.flatten()]))[0, 1].item()) < 0.1
+    assert torch.equal(u, torch.rand(w.shape, generator=ctx.generator()))  # still one fixed stream

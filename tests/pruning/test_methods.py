@@ -216,3 +216,21 @@ def test_apply_masks_from_restores_then_prunes_in_one_pass():
     reference = tied_model()
     apply_masks(reference.net, all_masks[0.3])
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), reference.state_dict().values()))
+
+
+def _init_correlation(scores: dict, params: dict) -> float:
+    s = torch.cat([scores[n].flatten() for n in params]).double()
+    w = torch.cat([p.detach().flatten() for p in params.values()]).double()
+    return torch.corrcoef(torch.stack([s, w]))[0, 1].item()
+
+
+def test_random_scores_do_not_replay_the_initial_weights_of_a_model_with_the_pruning_seed():
+    """The random method's generator is derived from pruning.seed: seeded with it, the scores
+    of a model initialized with torch.manual_seed(pruning.seed) were its initial uniforms,
+    correlation 1.0 with its weights (random pruning = keep the largest signed weights)."""
+    pruning = study(methods=["random"], seed=0).pruning
+    torch.manual_seed(0)  # the zoo's seed-0 model is initialized so (train.new_model)
+    model = Classifier(nn.Sequential(nn.Conv2d(1, 16, 3), nn.ReLU(), nn.Conv2d(16, 16, 3), nn.Flatten()),
+                       torch.zeros(1), torch.ones(1)).eval()
+    ctx = scoring_context(model, pruning, "random", None)
+    assert abs(_init_correlation(METHODS.get("random").score(ctx), ctx.params)) < 0.1

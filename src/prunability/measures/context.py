@@ -22,6 +22,7 @@ import torch
 from prunability.config import MeasureConfig, PruningConfig
 from prunability.models import Classifier
 from prunability.registry import Registry
+from prunability.seeds import derived_generator
 
 
 class MeasureFailed(Exception):
@@ -124,8 +125,13 @@ class MeasureContext:
         raise KeyError(need)
 
     def generator(self) -> torch.Generator:
-        """A fresh generator on the model's device, seeded identically for every measure."""
-        return torch.Generator(device=self.device).manual_seed(self.seed)
+        """A fresh generator on the model's device, seeded identically for every measure.
+
+        Its stream is derived from the model's seed (``seeds.derived_generator``), not
+        seeded with it: the model was initialized from ``torch.manual_seed(seed)``, so a
+        generator seeded with the same number would replay the uniforms of its initial
+        weights, and noise drawn from it would be a function of them."""
+        return derived_generator(self.seed, "measures", device=self.device)
 
     def cached(self, key: str, compute):
         if key not in self.cache:

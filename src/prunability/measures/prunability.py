@@ -24,6 +24,7 @@ from prunability.measures.bisection import bisect
 from prunability.measures.context import register
 from prunability.measures.perturbed import restored
 from prunability.pruning import METHODS, ScoringContext, apply_masks, masks_from_scores, prunable_parameters
+from prunability.seeds import derived_generator
 
 METHOD = "global_magnitude"
 
@@ -43,7 +44,9 @@ def smallest_kept_fraction(
     pruner = METHODS.get(method)
     # Scores come from the dense weights once, so every trial ranks weights the same way.
     params = prunable_parameters(model.net, include_biases=include_biases, include_norm=include_norm)
-    scores = pruner.score(ScoringContext(params=params, generator=torch.Generator().manual_seed(seed)))
+    # A derived stream: one seeded with the model's own seed would replay its initial weights'
+    # uniforms, and a random ranking would rank by signed initial weight (``seeds.py``).
+    scores = pruner.score(ScoringContext(params=params, generator=derived_generator(seed, "prunability_scores")))
 
     def probe(kappa: float):  # κ passes: the smallest passing fraction is at or below it
         masks = masks_from_scores(scores, sparsity=1.0 - kappa, scope=pruner.scope)

@@ -23,6 +23,7 @@ from prunability.pruning.context import ScoringContext, scoring_batches
 from prunability.pruning.masks import Masks, prunable_parameters
 from prunability.pruning.methods import METHODS
 from prunability.pruning.validation import check_reachable
+from prunability.seeds import derived_generator
 from prunability.train import snapshot
 
 Scorer = Callable[[float], dict[str, torch.Tensor]]  # target sparsity -> scores of the current weights
@@ -45,8 +46,11 @@ def scoring_context(model, pruning: PruningConfig, method_name: str, data: Prepa
         device = next(model.parameters()).device
         draw = torch.Generator().manual_seed(pruning.seed)
         batches = scoring_batches(x, y, pruning.score_batches, pruning.score_batch_size, draw, device)
+    # The random methods' stream is derived from pruning.seed: seeded with it, a model whose
+    # zoo seed equals it (seed 0 by default) got scores that replay its initial weights'
+    # uniforms, so `random` kept its largest signed initial weights (``seeds.py``).
     return ScoringContext(params=params, model=model, batches=batches,
-                          generator=torch.Generator().manual_seed(pruning.seed), settings=pruning,
+                          generator=derived_generator(pruning.seed, "pruning_scores"), settings=pruning,
                           input_shape=input_shape)
 
 
