@@ -29,7 +29,7 @@ def relative_noise(params: list[torch.Tensor], rho: float, generator: torch.Gene
 
 
 def mean_loss_increase(model: torch.nn.Module, x, y, rho: float, samples: int, generator: torch.Generator,
-                       batch_size: int, draws_per_pass: int = 16) -> float:
+                       batch_size: int, draws_per_pass: int) -> float:
     """E_u[L(w + u)] − L(w) over ``samples`` draws, evaluated in batches of draws
     (``perturbed.py``); the model's weights are unchanged after.
 
