@@ -39,7 +39,7 @@ from typing import Iterable, Iterator
 import torch
 
 from prunability.corruptions.registry import CORRUPTIONS, SEVERITIES, TwoStep, check_severity
-from prunability.seeds import derived_seed
+from prunability.seeds import derived_generator, derived_seed
 from prunability.threads import single_thread
 
 WORK_DTYPE = torch.float64
@@ -96,7 +96,7 @@ def generator_seed(seed: int, name: str, severity: int) -> int:
 
 
 def make_generator(seed: int, name: str, severity: int, device: torch.device | str) -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(generator_seed(seed, name, severity))
+    return derived_generator(int(seed), name, int(severity), device=device)
 
 
 def _check_images(x: torch.Tensor) -> None:
